@@ -1,0 +1,50 @@
+# neurograde - two commands on a fresh machine: `make grade` and `make test`.
+# Each bootstraps .venv from the pinned requirements when it is missing or older than them.
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+RUNTIME_STAMP := $(VENV)/.installed-runtime
+DEV_STAMP := $(VENV)/.installed-dev
+SUBMISSION ?= student_template
+ASSIGNMENT ?=
+RESULTS ?= results/results.json
+JOBS ?= 2
+
+.PHONY: grade grade-hidden test stubs data venv clean help
+
+help:
+	@echo "make grade [SUBMISSION=dir] [ASSIGNMENT='name ...']   grade a submission (default: student_template/)"
+	@echo "make test                                            run the kit's own test suite"
+	@echo "make stubs                                           regenerate student_template/ from reference/"
+	@echo "make data                                            rebuild data/ from ../shared/datasets/"
+
+$(PY):
+	$(PYTHON) -m venv $(VENV)
+
+$(RUNTIME_STAMP): requirements.txt | $(PY)
+	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements.txt
+	@touch $@
+
+$(DEV_STAMP): requirements-dev.txt $(RUNTIME_STAMP)
+	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+	@touch $@
+
+venv: $(RUNTIME_STAMP)
+
+grade: $(RUNTIME_STAMP)
+	$(PY) -m autograder grade --submission $(SUBMISSION) --results $(RESULTS) $(foreach a,$(ASSIGNMENT),--assignment $(a))
+
+grade-hidden: $(RUNTIME_STAMP)
+	$(PY) -m autograder grade --with-hidden --submission $(SUBMISSION) --results $(RESULTS) $(foreach a,$(ASSIGNMENT),--assignment $(a))
+
+test: $(DEV_STAMP)
+	$(PY) -m pytest -n $(JOBS) tests
+
+stubs: $(RUNTIME_STAMP)
+	$(PY) -m autograder stubs
+
+data: $(RUNTIME_STAMP)
+	$(PY) scripts/build_data.py
+
+clean:
+	rm -rf results dist .pytest_cache

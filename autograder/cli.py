@@ -1,0 +1,66 @@
+"""Command line: ``python -m autograder grade [--submission DIR] [--assignment NAME]... [--results FILE]
+[--with-hidden]``. Exit status 0 whenever grading completed, whatever the score; 2 for a usage error."""
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from autograder import config as cfg
+from autograder.config import ASSIGNMENTS, KIT_ROOT
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str):  # one line on stderr, not argparse's usage block
+        self.exit(2, f"neurograde: error: {message}\n")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="python -m autograder", description="Grade neurograde submissions.")
+    sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+    g = sub.add_parser("grade", help="grade one submission directory")
+    g.add_argument("--submission", type=Path, default=KIT_ROOT / "student_template",
+                   help="directory holding linear_neuron.py, backprop.py, pytorch_basics.py (default: student_template/)")
+    g.add_argument("--assignment", action="append", choices=ASSIGNMENTS, metavar="NAME",
+                   help=f"assignment to grade, repeatable: {', '.join(ASSIGNMENTS)} (default: all)")
+    g.add_argument("--results", type=Path, default=Path("results/results.json"),
+                   help="where to write Gradescope's results.json (default: results/results.json)")
+    g.add_argument("--with-hidden", action="store_true", help="also run the hidden checks")
+    g.add_argument("--config", type=Path, default=cfg.DEFAULT_PATH, help=argparse.SUPPRESS)
+    sub.add_parser("stubs", help="regenerate student_template/ from the reference solutions")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    if args.command == "grade":
+        return _grade(args)
+    if args.command == "stubs":
+        from autograder.stubs import write_stubs
+        for path in write_stubs():
+            print(f"wrote {path.relative_to(KIT_ROOT)}")
+        return 0
+    return 2
+
+
+def _grade(args: argparse.Namespace) -> int:
+    from autograder.grader import grade
+    from autograder.report import render_table
+    from autograder.results import to_gradescope, write_json
+
+    if not args.submission.is_dir():
+        print(f"neurograde: error: submission directory {args.submission} does not exist", file=sys.stderr)
+        return 2
+    try:
+        config = cfg.load(args.config)
+        assignments = list(dict.fromkeys(args.assignment or ASSIGNMENTS))
+        visible = "visible and hidden" if args.with_hidden else "visible"
+        print(f"Grading {args.submission} ({', '.join(assignments)}; {visible} checks) ...", flush=True)
+        run = grade(args.submission, assignments, with_hidden=args.with_hidden, config=config)
+    except cfg.ConfigError as exc:
+        print(f"neurograde: configuration error: {exc}", file=sys.stderr)
+        return 3
+    write_json(to_gradescope(run), args.results)
+    print(render_table(run, config))
+    print(f"\nResults written to {args.results}  ({run.execution_time:.1f} s)")
+    return 0

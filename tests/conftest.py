@@ -1,0 +1,48 @@
+"""Shared helpers for the kit's own tests: grade a directory with the real CLI, in a subprocess."""
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+KIT_ROOT = Path(__file__).resolve().parent.parent
+
+
+def run_grader(submission: Path, *assignments: str, hidden: bool = True, results: Path | None = None,
+               timeout: float = 300, extra: tuple[str, ...] = ()) -> tuple[dict, subprocess.CompletedProcess]:
+    """Grade ``submission`` through ``python -m autograder grade``; returns (results.json, the process)."""
+    results = results or Path(submission).parent / f"results-{Path(submission).name}.json"
+    cmd = [sys.executable, "-m", "autograder", "grade", "--submission", str(submission), "--results", str(results)]
+    for a in assignments:
+        cmd += ["--assignment", a]
+    if hidden:
+        cmd.append("--with-hidden")
+    proc = subprocess.run([*cmd, *extra], cwd=KIT_ROOT, capture_output=True, text=True, timeout=timeout)
+    assert proc.returncode == 0, f"grader exited {proc.returncode}:\n{proc.stdout[-3000:]}\n{proc.stderr[-3000:]}"
+    return json.loads(results.read_text()), proc
+
+
+def score_by_exercise(doc: dict, assignment: str) -> dict[str, tuple[float, float]]:
+    """{exercise: (score, max_score)} for one assignment of a results.json."""
+    out: dict[str, list[float]] = {}
+    for t in doc["tests"]:
+        if t["tags"][0] == assignment:
+            s = out.setdefault(t["tags"][1], [0.0, 0.0])
+            s[0] += t["score"]
+            s[1] += t["max_score"]
+    return {k: (v[0], v[1]) for k, v in out.items()}
+
+
+@pytest.fixture
+def submission(tmp_path: Path):
+    """Make a submission folder from {file name: source}."""
+    def make(files: dict[str, str], name: str = "sub") -> Path:
+        folder = tmp_path / name
+        folder.mkdir()
+        for fname, text in files.items():
+            (folder / fname).write_text(text)
+        return folder
+    return make
