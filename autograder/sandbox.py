@@ -76,7 +76,9 @@ class Worker:
     # -- lifecycle -----------------------------------------------------------------------------------------
     def _start(self) -> None:
         if self.module_file is None:
-            raise MissingFile(f"{self.assignment}.py is missing from your submission")
+            self._import_problem = MissingFile(f"{self.assignment}.py is missing from your submission: every "
+                                               "check of this assignment scores 0")
+            raise self._import_problem
         self.generation += 1
         self._tmp = Path(tempfile.mkdtemp(prefix=f"neurograde-{self.assignment}-"))
         # Only the contract file is copied, alone in a fresh folder: nothing else the submission holds
@@ -103,7 +105,11 @@ class Worker:
         self._resp_fd = resp_r
         self._buf = b""
         self._output.attach(self._proc)
-        hello = self._read_message(time.monotonic() + self.import_timeout, during="importing your module")
+        try:
+            hello = self._read_message(time.monotonic() + self.import_timeout, during="importing your module")
+        except StudentProblem as exc:  # a loop, a flood or an exit at import: every later call would repeat it
+            self._import_problem = StudentImportError(f"{self.assignment}.py could not be imported: {exc}")
+            raise self._import_problem from None
         if "import_error" in hello:
             err = hello["import_error"]
             text = f"{err['type']}: {err['message']}" if err["message"] else err["type"]
