@@ -301,6 +301,13 @@ Sales of houses in King County (Seattle area, Washington, USA) between May 2014 
   | raw | {lr_raw:.3g} |
   | standardised (z-scores) | {lr_std:.3g} |
 
+  Raw, lambda_max is dominated by `zipcode` (about 98,000, squared), hence the chapter's "about 1e-10".
+  Standardised, H is the features' correlation matrix (plus a 1 for the intercept), whose largest
+  eigenvalue is {2 / lr_std:.2f}: above 4 because the size features (`sqft_living`, `sqft_above`, `sqft_living15`,
+  `grade`, `bathrooms`) are strongly correlated, so with all {len(ho_header) - 1} features lr 0.01 and 0.1 converge
+  but 0.5 and 1.0 diverge. `sqft_living = sqft_above + sqft_basement` holds exactly in every row, so the
+  least-squares weights are not unique (predictions are): compare predictions, not weights, with sklearn.
+
 {ho_table}
 
 `house_features()` returns the {len(ho_header) - 1} features as X (n, {len(ho_header) - 1}) and price as y (n,), both float64.
