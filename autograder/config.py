@@ -13,6 +13,8 @@ from typing import Any, Iterable, Mapping
 
 import yaml
 
+from autograder.limits import Limits
+
 KIT_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_PATH = KIT_ROOT / "grading.yml"
 ASSIGNMENTS = ("linear_neuron", "backprop", "pytorch_basics")
@@ -69,13 +71,15 @@ class AssignmentConfig:
 @dataclass(frozen=True)
 class Config:
     output_limit_bytes: int
+    limits: Limits = Limits()
     assignments: Mapping[str, AssignmentConfig] = field(default_factory=dict)
 
 
 # Each section's allowed keys with their defaults (None: required).
 _TOP_KEYS = {"defaults": {}, "assignments": None}
 _DEFAULT_KEYS = {"check_timeout": 10.0, "assignment_time_limit": 120.0, "import_timeout": 30.0,
-                 "output_limit_mb": 1.0}
+                 "output_limit_mb": 1.0, "memory_limit_mb": 2048, "cpu_limit_s": 300, "max_processes": 256,
+                 "sandbox_user": "nobody"}
 _ASSIGNMENT_KEYS = {"title": None, "total_points": None, "time_limit": None, "check_timeout": None,
                     "import_timeout": None, "exercises": None, "thresholds": {}}
 _EXERCISE_KEYS = {"title": None, "checks": None}
@@ -102,8 +106,12 @@ def parse(raw: Any, *, source: str = "grading.yml") -> Config:
         if name not in ASSIGNMENTS:
             raise ConfigError(f"{where}: unknown assignment (expected one of {', '.join(ASSIGNMENTS)})")
         assignments[name] = _assignment(name, body, defaults, where)
+    limits = Limits(memory_bytes=int(_number(defaults["memory_limit_mb"], f"{source}: memory_limit_mb") * 2**20),
+                    cpu_seconds=int(_number(defaults["cpu_limit_s"], f"{source}: cpu_limit_s")),
+                    processes=int(_number(defaults["max_processes"], f"{source}: max_processes")),
+                    user=str(defaults["sandbox_user"]))
     return Config(output_limit_bytes=int(_number(defaults["output_limit_mb"], f"{source}: output_limit_mb") * 1e6),
-                  assignments=assignments)
+                  limits=limits, assignments=assignments)
 
 
 def _assignment(name: str, body: Any, defaults: Mapping[str, Any], where: str) -> AssignmentConfig:

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from autograder import config as cfg
+from autograder.limits import become_subreaper, kill_strays, why_no_drop
 from autograder.plugin import GradingPlugin
 from autograder.results import CheckResult, GradingRun
 
@@ -23,9 +24,12 @@ def grade(submission: Path, assignments: list[str], *, with_hidden: bool = False
     """
     start = time.monotonic()
     config = config or cfg.load()
+    become_subreaper()
+    notes: list[str] = []
+    if os.geteuid() == 0 and (why := why_no_drop()):
+        notes.append(f"student code ran as root, not as {config.limits.user!r}: {why}")
     plugin = GradingPlugin(config, Path(submission), assignments, with_hidden)
     files = [str(CHECKS_DIR / f"{a}.py") for a in assignments if (CHECKS_DIR / f"{a}.py").exists()]
-    notes: list[str] = []
     if files:
         # Third-party plugins installed next to the grader must not change how checks run.
         os.environ["PYTEST_DISABLE_PLUGIN_AUTOLOAD"] = "1"
@@ -36,6 +40,9 @@ def grade(submission: Path, assignments: list[str], *, with_hidden: bool = False
             pytest.main(args, plugins=[plugin])
         finally:
             plugin.close()
+            # Whatever student code forked and detached dies before any result is written.
+            if killed := kill_strays():
+                notes.append(f"{killed} leftover process(es) started by the submission were stopped")
     if plugin.config_error is not None:
         raise plugin.config_error
     results = []

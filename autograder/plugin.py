@@ -98,7 +98,7 @@ class GradingPlugin:
             a = self.config.assignments[assignment]
             self._workers[assignment] = Worker(
                 assignment, path if path.is_file() else None, import_timeout=a.import_timeout,
-                output_limit=self.config.output_limit_bytes)
+                output_limit=self.config.output_limit_bytes, limits=self.config.limits)
         return self._workers[assignment]
 
     def _check_of(self, item: pytest.Item) -> tuple[str, cfg.CheckConfig]:

@@ -18,10 +18,13 @@ import time
 from pathlib import Path
 from typing import Any
 
-from autograder import limits, wire
+from autograder import wire
+from autograder.limits import Limits
 
-KIT_ROOT = Path(__file__).resolve().parent.parent
-WORKER_SCRIPT = Path(__file__).resolve().parent / "worker.py"
+PACKAGE_DIR = Path(__file__).resolve().parent
+#: What the worker needs of the grader, copied next to each worker: it never reads the kit itself, so the kit
+#: (and its hidden checks) can stay private to the grader's user.
+RUNTIME_FILES = ("__init__.py", "wire.py", "worker.py", "probes/__init__.py")
 
 #: Environment variables passed through to student code; everything else is dropped.
 PASSED_ENV = ("PATH", "LANG", "LC_ALL", "OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE", "SYSTEMROOT", "TMPDIR")
@@ -62,8 +65,9 @@ class Worker:
     """A student module running in its own process group; :meth:`request` is the only way in."""
 
     def __init__(self, assignment: str, module_file: Path | None, *, import_timeout: float,
-                 output_limit: int) -> None:
+                 output_limit: int, limits: Limits = Limits()) -> None:
         self.assignment = assignment
+        self.limits = limits
         self.module_file = module_file
         self.import_timeout = import_timeout
         self.output_limit = output_limit
@@ -86,19 +90,29 @@ class Worker:
         staged = self._tmp / "submission" / f"{self.assignment}.py"
         staged.parent.mkdir()
         shutil.copyfile(self.module_file, staged)
+        runtime = self._tmp / "runtime"
+        for rel in (*RUNTIME_FILES, f"probes/{self.assignment}.py"):
+            if (PACKAGE_DIR / rel).exists():
+                (runtime / "autograder" / rel).parent.mkdir(parents=True, exist_ok=True)
+                shutil.copyfile(PACKAGE_DIR / rel, runtime / "autograder" / rel)
         workdir = self._tmp / "work"
         workdir.mkdir()
+        ids = self.limits.sandbox_ids()
+        for path in (self._tmp, *self._tmp.rglob("*")):
+            path.chmod(0o755 if path.is_dir() else 0o644)
+        if ids is not None:
+            os.chown(workdir, *ids)  # the only folder student code may write to
         req_r, req_w = os.pipe()
         resp_r, resp_w = os.pipe()
         env = {k: os.environ[k] for k in PASSED_ENV if k in os.environ}
         env.update(THREAD_ENV, HOME=str(workdir), PYTHONHASHSEED="0", PYTHONDONTWRITEBYTECODE="1",
                    MPLBACKEND="Agg")
-        cmd = [sys.executable, "-I", str(WORKER_SCRIPT), str(KIT_ROOT), str(staged), self.assignment,
-               self.assignment, str(req_r), str(resp_w)]
+        cmd = [sys.executable, "-I", str(runtime / "autograder" / "worker.py"), str(runtime), str(staged),
+               self.assignment, self.assignment, str(req_r), str(resp_w)]
         self._proc = subprocess.Popen(
             cmd, cwd=workdir, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT, pass_fds=(req_r, resp_w), start_new_session=True,
-            preexec_fn=limits.apply_in_child)
+            preexec_fn=self.limits.preexec())
         os.close(req_r)
         os.close(resp_w)
         self._req = os.fdopen(req_w, "wb", buffering=0)
