@@ -1,6 +1,10 @@
 # neurograde - two commands on a fresh machine: `make grade` and `make test`.
 # Each bootstraps .venv from the pinned requirements when it is missing or older than them.
-PYTHON ?= python3
+# The interpreter .venv is made from: the system's python3 when it is 3.10+ with venv support (other users can run
+# it, so student code can drop to an unprivileged user when grading as root), else the first python3 on PATH.
+PYTHON ?= $(shell for p in /usr/bin/python3 python3; do \
+	$$p -c 'import sys, venv, ensurepip; sys.exit(sys.version_info < (3, 10))' 2>/dev/null && { echo $$p; break; }; \
+	done)
 VENV := .venv
 PY := $(VENV)/bin/python
 RUNTIME_STAMP := $(VENV)/.installed-runtime
@@ -19,6 +23,7 @@ help:
 	@echo "make data                                            rebuild data/ from ../shared/datasets/"
 
 $(PY):
+	@test -n "$(PYTHON)" || { echo "neurograde needs Python 3.10 or newer with venv (python3-venv)"; exit 1; }
 	$(PYTHON) -m venv $(VENV)
 
 $(RUNTIME_STAMP): requirements.txt | $(PY)

@@ -71,7 +71,7 @@ class Worker:
         self.module_file = module_file
         self.import_timeout = import_timeout
         self.output_limit = output_limit
-        self.generation = 0  # bumps at every restart; handles from an older generation are stale
+        self.generation = 0  # bumps when a process ends; handles from an older generation are stale
         self._proc: subprocess.Popen | None = None
         self._import_problem: StudentProblem | None = None
         self._tmp: Path | None = None
@@ -83,7 +83,6 @@ class Worker:
             self._import_problem = MissingFile(f"{self.assignment}.py is missing from your submission: every "
                                                "check of this assignment scores 0")
             raise self._import_problem
-        self.generation += 1
         self._tmp = Path(tempfile.mkdtemp(prefix=f"neurograde-{self.assignment}-"))
         # Only the contract file is copied, alone in a fresh folder: nothing else the submission holds
         # (a conftest.py, a numpy.py) can be imported, and the worker runs outside the kit.
@@ -139,6 +138,7 @@ class Worker:
         """Kill the worker's whole process group and remove its folders."""
         proc, self._proc = self._proc, None
         if proc is not None:
+            self.generation += 1  # objects of the old process are gone: their handles must not reach a new one
             _kill_group(proc)
             try:
                 self._req.close()
