@@ -1,0 +1,548 @@
+"""Checks for pytorch_basics.py: tensors, the four-step loop, DataLoader, stacking, an MLP for y = x^3.
+
+Torch objects stay in the worker: the probes (autograder/probes/pytorch_basics.py) build the torch inputs from
+the arrays these checks send and return plain data. Every verdict is taken here, against NumPy oracles that do not
+depend on the reference: gradient descent on the MSE replayed from the same initial weights (and the same recorded
+minibatches), closed-form least squares, the algebra of two stacked affine maps, R^2 on our own held-out points.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from autograder.checking import as_array, expect, expect_close, fail, fmt
+from autograder.sandbox import StudentError
+
+FOUR_STEPS = ("every epoch, in this order: optimizer.zero_grad(); loss = criterion(model(X_t), y_t); "
+              "loss.backward(); optimizer.step(), with torch.optim.SGD(model.parameters(), lr=lr) and nn.MSELoss()")
+#: Held-out points for fit_cubic: enough for R^2 to be stable to about 1e-3, few enough to evaluate instantly.
+HELD_OUT_POINTS = 400
+#: A straight line fitted to x^3 on [-2, 2] reaches R^2 of at most 0.84 (0.79 when trained on N(0, 1) data):
+#: below this we say the model is (nearly) linear rather than merely undertrained.
+LINEAR_R2 = 0.85
+#: Learning rates a student might have hard-coded instead of the argument (ours, the contract's, SGD's default).
+OTHER_LRS = (0.1, 0.01, 0.001)
+
+
+def _f32(a: Any) -> np.ndarray:
+    """Values exactly representable in float32, as float64: the oracle and the student start from the same numbers."""
+    return np.asarray(a, dtype=np.float32).astype(np.float64)
+
+
+def _close(a: Any, b: Any, thresholds) -> bool:
+    a, b = np.asarray(a, dtype=np.float64), np.asarray(b, dtype=np.float64)
+    return a.shape == b.shape and bool(np.allclose(a, b, rtol=thresholds["float32_rtol"],
+                                                   atol=thresholds["float32_atol"]))
+
+
+# --- ex1: to_tensors --------------------------------------------------------------------------------------------
+
+def _tensor_pair(facts: dict) -> tuple[dict, dict]:
+    """The two items of to_tensors' result, after checking it is a pair of tensors."""
+    if facts["returned"] not in ("tuple", "list") or len(facts["items"]) != 2:
+        fail("a pair (X_t, y_t)", f"a {facts['returned']}", "end to_tensors with `return X_t, y_t`")
+    for name, item in zip(("X_t", "y_t"), facts["items"]):
+        expect(item["is_tensor"], expected=f"{name} as a torch.Tensor", seen=f"a {item['type']}",
+               hint="torch.tensor(X, dtype=torch.float32) turns a NumPy array into a tensor")
+    return facts["items"][0], facts["items"][1]
+
+
+def _expect_tensor_shapes_and_values(X_item: dict, y_item: dict, X: np.ndarray, y: np.ndarray) -> None:
+    n, m = X.shape
+    expect(X_item["shape"] == [n, m], expected=f"X_t of shape ({n}, {m}), like X", seen=f"shape {tuple(X_item['shape'])}",
+           hint="X_t keeps the shape of X: one row per example, one column per feature")
+    expect(y_item["shape"] == [n, 1], expected=f"y_t of shape ({n}, 1)", seen=f"shape {tuple(y_item['shape'])}",
+           hint="use y.view(-1, 1): nn.Linear(m, 1) outputs (n, 1), and an (n,) target broadcasts against it to an "
+                "(n, n) difference inside nn.MSELoss, a silently wrong loss")
+    expect_close(X_item["values"], X, what="X_t", rtol=1e-6, atol=1e-6,
+                 hint="X_t must hold the values of X (converted to float32), row by row")
+    expect_close(y_item["values"], y.reshape(-1, 1), what="y_t", rtol=1e-6, atol=1e-6,
+                 hint="y_t must hold the values of y in the same order, as a column")
+
+
+def test_to_tensors_returns_float32_tensors(student, rng):
+    """to_tensors returns two torch tensors of dtype float32"""
+    X, y = rng.normal(size=(12, 3)), rng.normal(size=12)
+    X_item, y_item = _tensor_pair(student.probe("tensor_facts", X, y))
+    for name, item in (("X_t", X_item), ("y_t", y_item)):
+        expect(item["dtype"] == "float32", expected=f"{name} of dtype float32", seen=f"dtype {item['dtype']}",
+               hint="NumPy arrays are float64 and torch.from_numpy keeps that dtype, while nn.Linear's weights are "
+                    "float32 (mixing them raises an error): use torch.tensor(X, dtype=torch.float32) or .float()")
+
+
+def test_to_tensors_gives_shapes_n_m_and_n_1_with_the_same_values(student, rng):
+    """X_t has shape (n, m) and y_t shape (n, 1), with the values of X and y"""
+    X, y = _f32(rng.normal(size=(15, 4))), _f32(rng.normal(size=15))
+    X_item, y_item = _tensor_pair(student.probe("tensor_facts", X, y))
+    _expect_tensor_shapes_and_values(X_item, y_item, X, y)
+
+
+def test_to_tensors_on_other_sizes(student, rng):
+    """to_tensors handles one example and one feature alike"""
+    for n, m in ((1, 4), (9, 1), (6, 2)):
+        X, y = _f32(rng.normal(size=(n, m))), _f32(rng.normal(size=n))
+        X_item, y_item = _tensor_pair(student.probe("tensor_facts", X, y))
+        for name, item in (("X_t", X_item), ("y_t", y_item)):
+            expect(item["dtype"] == "float32", expected=f"{name} of dtype float32", seen=f"dtype {item['dtype']}",
+                   hint="convert with dtype=torch.float32 whatever the sizes")
+        _expect_tensor_shapes_and_values(X_item, y_item, X, y)
+
+
+# --- ex2: train_linear_model -------------------------------------------------------------------------------------
+
+def _gd_oracle(X: np.ndarray, y: np.ndarray, w: np.ndarray, b: float, lr: float, epochs: int,
+               accumulate: bool = False) -> tuple[np.ndarray, np.ndarray]:
+    """Full-batch gradient descent on E = mean((u - y)^2), u = X w + b, in float64.
+
+    The gradient of the plain MSE is dE/dw = 2/n X^T (u - y), dE/db = 2 mean(u - y). ``accumulate=True`` adds
+    each gradient to the previous ones before the step (what a missing zero_grad does).
+    Returns (parameters [w..., b], losses), losses[k] the MSE before update k and losses[epochs] after the last.
+    """
+    w, b = np.array(w, dtype=np.float64), float(b)
+    acc_w, acc_b = np.zeros_like(w), 0.0
+    losses = []
+    for _ in range(epochs):
+        err = X @ w + b - y
+        losses.append(np.mean(err ** 2))
+        gw, gb = 2.0 / len(y) * X.T @ err, 2.0 * np.mean(err)
+        if accumulate:
+            acc_w, acc_b = acc_w + gw, acc_b + gb
+            gw, gb = acc_w, acc_b
+        w, b = w - lr * gw, b - lr * gb
+    losses.append(np.mean((X @ w + b - y) ** 2))
+    return np.append(w, b), np.array(losses)
+
+
+def _linear_params(model: dict, m: int, where: str) -> np.ndarray:
+    """[w..., b] of a returned nn.Linear(m, 1), after checking that is what it is."""
+    expect(model["kind"] == "Linear", expected=f"{where} to be an nn.Linear", seen=f"a {model['type']}",
+           hint="the model is nn.Linear(m, 1): one linear neuron with m inputs and a bias")
+    expect((model["in_features"], model["out_features"]) == (m, 1), expected=f"nn.Linear({m}, 1)",
+           seen=f"nn.Linear({model['in_features']}, {model['out_features']})",
+           hint="m inputs (X_t.shape[1]) and one output")
+    expect(model["bias"] is not None, expected="a layer with a bias", seen="bias=False",
+           hint="keep the bias b of u = X w + b (nn.Linear has one by default)")
+    return np.append(np.reshape(model["weight"], -1), np.reshape(model["bias"], -1))
+
+
+def _loss_list(losses: Any, epochs: int, what: str = "losses") -> np.ndarray:
+    """The returned losses as an array, after checking they are a list of ``epochs`` Python floats."""
+    if not isinstance(losses, list):
+        fail(f"{what} as a list of {epochs} Python floats", fmt(losses),
+             "start from losses = [] and append loss.item() once per epoch")
+    expect(len(losses) == epochs, expected=f"{epochs} values in {what}, one per epoch", seen=f"{len(losses)} values",
+           hint="append exactly one loss per epoch")
+    kinds = sorted({type(v).__name__ for v in losses if type(v) not in (float, int)})
+    expect(not kinds, expected=f"{what} as Python floats", seen=f"entries of type {', '.join(kinds)}",
+           hint="append loss.item(): the loss tensor itself (a tensor or array here) keeps the whole computation "
+                "graph alive and is not a plain number")
+    return np.array(losses, dtype=np.float64)
+
+
+def _trajectory_hint(result: dict, seen: np.ndarray, start: np.ndarray, X, y, lr, epochs, thresholds) -> str:
+    """The most likely mistake behind parameters that did not follow gradient descent."""
+    if not result["same_model"]:
+        return ("train the model you were given (the model argument) and return it; create nn.Linear(m, 1) only "
+                "when model is None")
+    if _close(seen, start, thresholds):
+        return ("the parameters never changed: loss.backward() must come before optimizer.step() (a step before "
+                "backward uses zero gradients), and step() must run every epoch")
+    if _close(seen, _gd_oracle(X, y, start[:-1], start[-1], lr, epochs, accumulate=True)[0], thresholds):
+        return ("your gradients add up over the epochs: call optimizer.zero_grad() at the start of every epoch, "
+                "otherwise loss.backward() adds the new gradient to the old ones")
+    for other in OTHER_LRS:
+        if other != lr and _close(seen, _gd_oracle(X, y, start[:-1], start[-1], other, epochs)[0], thresholds):
+            return (f"your model trained with lr={other}, not the lr argument: pass lr=lr to torch.optim.SGD")
+    return FOUR_STEPS
+
+
+def _linear_problem(rng, n: int, m: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, float]:
+    """Data, and initial weights to inject, all exactly representable in float32."""
+    X = _f32(rng.normal(size=(n, m)))
+    y = _f32(X @ rng.normal(size=m) + 0.5 + 0.1 * rng.normal(size=n))
+    return X, y, _f32(0.5 * rng.normal(size=m)), float(_f32(0.2))
+
+
+def _expect_gradient_descent(student, rng, thresholds, n: int, m: int, lr: float, epochs: int,
+                             check_losses: bool) -> None:
+    X, y, w0, b0 = _linear_problem(rng, n, m)
+    result = student.probe("train_linear_from", X, y, w0, b0, lr, epochs)
+    if not result["pair"]:
+        fail("a pair (model, losses)", f"a {result['returned']}", "end with `return model, losses`")
+    seen = _linear_params(result["model"], m, "the returned model")
+    expected, losses = _gd_oracle(X, y, w0, b0, lr, epochs)
+    if not _close(seen, expected, thresholds):
+        start = np.append(w0, b0)
+        fail(f"weights and bias [w..., b] = {fmt(expected)} after {epochs} epochs of gradient descent "
+             f"(lr = {lr}) from the given initial weights", fmt(seen),
+             _trajectory_hint(result, seen, start, X, y, lr, epochs, thresholds))
+    if check_losses:
+        _expect_losses_before_each_step(result["losses"], losses, epochs, thresholds)
+
+
+def _expect_losses_before_each_step(returned: Any, oracle: np.ndarray, epochs: int, thresholds) -> None:
+    seen = _loss_list(returned, epochs)
+    if _close(seen, oracle[:epochs], thresholds):
+        return
+    if _close(seen, oracle[1:], thresholds):
+        hint = ("your losses are one epoch late: record loss.item() of the loss computed before optimizer.step(), "
+                "not a loss computed after the update")
+    elif _close(seen, oracle[:epochs] / 2, thresholds):
+        hint = "nn.MSELoss() is mean((u - y)^2), without the 1/2"
+    else:
+        hint = "record loss.item() every epoch, the MSE of that epoch's forward pass, before optimizer.step()"
+    fail(f"losses = {fmt(oracle[:epochs])} (the MSE before each step)", fmt(seen), hint)
+
+
+def test_train_linear_model_follows_gradient_descent_from_given_weights(student, rng, thresholds):
+    """from given initial weights, train_linear_model's weights follow gradient descent on the MSE"""
+    _expect_gradient_descent(student, rng, thresholds, n=40, m=3, lr=0.05, epochs=20, check_losses=False)
+
+
+def test_train_linear_model_records_the_mse_before_each_step(student, rng, thresholds):
+    """the losses are Python floats, the MSE before each epoch's step"""
+    X, y, w0, b0 = _linear_problem(rng, 30, 2)
+    epochs, lr = 15, 0.05
+    result = student.probe("train_linear_from", X, y, w0, b0, lr, epochs)
+    if not result["pair"]:
+        fail("a pair (model, losses)", f"a {result['returned']}", "end with `return model, losses`")
+    _expect_losses_before_each_step(result["losses"], _gd_oracle(X, y, w0, b0, lr, epochs)[1], epochs, thresholds)
+
+
+def test_train_linear_model_default_model_reaches_least_squares(student, rng, thresholds):
+    """with model=None and the default lr and epochs, training reaches the least-squares solution"""
+    n, m = 200, 3
+    # Centred, orthogonal columns of norm sqrt(n): the MSE's Hessian is 2 I, so lr 0.1 shrinks the error by 0.8 per
+    # epoch and 100 epochs converge to far below our tolerance whatever the (random) initial weights.
+    A = rng.normal(size=(n, m))
+    Q, _ = np.linalg.qr(A - A.mean(axis=0))
+    X = _f32(Q * np.sqrt(n))
+    y = _f32(X @ np.array([1.5, -2.0, 0.5]) + 3.0 + 0.1 * rng.normal(size=n))
+    result = student.probe("train_linear_default", X, y)
+    if not result["pair"]:
+        fail("a pair (model, losses)", f"a {result['returned']}", "end with `return model, losses`")
+    seen = _linear_params(result["model"], m, "the model created when model=None")
+    _loss_list(result["losses"], 100, "losses (default epochs=100)")
+    coef = np.linalg.lstsq(np.column_stack([X, np.ones(n)]), y, rcond=None)[0]
+    expect_close(seen, coef, what="[w..., b]", rtol=0, atol=thresholds["lstsq_atol"],
+                 hint="keep the defaults lr=0.1 and epochs=100; " + FOUR_STEPS)
+
+
+def test_train_linear_model_on_other_sizes_and_learning_rates(student, rng, thresholds):
+    """gradient descent and its losses are right for other sizes and learning rates"""
+    for n, m, lr, epochs in ((25, 1, 0.2, 12), (50, 5, 0.02, 25)):
+        _expect_gradient_descent(student, rng, thresholds, n=n, m=m, lr=lr, epochs=epochs, check_losses=True)
+
+
+# --- ex3: make_loader and train_with_loader -----------------------------------------------------------------------
+
+def _loader_epochs(student, rng, n: int, m: int, batch_size: int, shuffle: bool, epochs: int):
+    """Each epoch's minibatches as (ids, xb) pairs, checked against X; y holds each example's id 0..n-1."""
+    X, ids = _f32(rng.normal(size=(n, m))), np.arange(n, dtype=np.float64)
+    facts = student.probe("loader_epochs", X, ids, batch_size, shuffle, epochs)
+    out = []
+    for batches in facts["epochs"]:
+        epoch = []
+        for batch in batches:
+            expect(len(batch) == 2 and all(v["is_tensor"] for v in batch),
+                   expected="minibatches (xb, yb) of two tensors", seen=f"{len(batch)} item(s): "
+                   + ", ".join(v["type"] for v in batch),
+                   hint="make_loader returns DataLoader(TensorDataset(X_t, y_t), batch_size=..., shuffle=...)")
+            xb, yb = batch
+            b = xb["shape"][0] if xb["shape"] else 0
+            expect(xb["shape"] == [b, m] and yb["shape"] == [b, 1],
+                   expected=f"xb of shape (batch, {m}) and yb of shape (batch, 1)",
+                   seen=f"xb {tuple(xb['shape'])}, yb {tuple(yb['shape'])}",
+                   hint="wrap the (n, m) and (n, 1) tensors themselves in TensorDataset(X_t, y_t)")
+            batch_ids = np.asarray(yb["values"], dtype=np.float64).reshape(-1)
+            expect(np.all(np.isin(batch_ids, ids)), expected="the examples of X_t, y_t", seen=fmt(batch_ids),
+                   hint="the loader must serve the tensors it was given, unchanged")
+            expect(np.allclose(np.asarray(xb["values"], dtype=np.float64), X[batch_ids.astype(int)]),
+                   expected="each xb row next to its own yb", seen="rows of xb that do not match their yb",
+                   hint="TensorDataset(X_t, y_t) keeps every x with its y; do not shuffle X_t and y_t separately")
+            epoch.append(batch_ids.astype(int))
+        out.append(epoch)
+    return out
+
+
+def test_make_loader_batches_have_the_requested_sizes(student, rng):
+    """70 examples in minibatches of 32 give sizes 32, 32 and a last partial batch of 6"""
+    for number, epoch in enumerate(_loader_epochs(student, rng, 70, 3, 32, True, 2), start=1):
+        sizes = [len(b) for b in epoch]
+        hint = ("keep the last, smaller minibatch: do not pass drop_last=True" if sizes == [32, 32]
+                else "DataLoader(dataset, batch_size=batch_size, shuffle=shuffle) serves consecutive minibatches of "
+                     "batch_size examples, the last one smaller")
+        expect(sizes == [32, 32, 6], expected="minibatch sizes [32, 32, 6]", seen=f"{sizes} in epoch {number}",
+               hint=hint)
+
+
+def test_make_loader_visits_every_example_once_per_epoch(student, rng):
+    """every example appears exactly once in each epoch"""
+    n = 50
+    for number, epoch in enumerate(_loader_epochs(student, rng, n, 2, 8, True, 3), start=1):
+        seen = np.sort(np.concatenate(epoch)) if epoch else np.array([], dtype=int)
+        expect(np.array_equal(seen, np.arange(n)), expected=f"each of the {n} examples once in epoch {number}",
+               seen=f"{len(seen)} examples, {len(np.unique(seen))} distinct",
+               hint="one epoch is one pass over the whole data set; the loader must be iterable again at every "
+                    "epoch (a DataLoader is; a generator is used up after one pass)")
+
+
+def test_make_loader_shuffles_each_epoch(student, rng):
+    """with shuffle=True the order is random and changes from one epoch to the next"""
+    n = 40
+    orders = [np.concatenate(epoch) for epoch in _loader_epochs(student, rng, n, 2, 8, True, 3)]
+    expect(not any(np.array_equal(order, np.arange(n)) for order in orders),
+           expected="a shuffled order in every epoch", seen="the examples in their original order",
+           hint="pass shuffle=shuffle to DataLoader: the default is shuffle=False")
+    expect(not np.array_equal(orders[0], orders[1]) and not np.array_equal(orders[1], orders[2]),
+           expected="a new order at every epoch", seen="the same order in consecutive epochs",
+           hint="shuffling the data once before building the loader is not enough: DataLoader(..., shuffle=True) "
+                "draws a new order at each epoch")
+
+
+def test_make_loader_keeps_the_order_without_shuffle(student, rng):
+    """with shuffle=False the examples come in their original order"""
+    n = 40
+    for number, epoch in enumerate(_loader_epochs(student, rng, n, 2, 16, False, 2), start=1):
+        order = np.concatenate(epoch) if epoch else np.array([], dtype=int)
+        expect(np.array_equal(order, np.arange(n)), expected="the original order",
+               seen=f"another order in epoch {number}", hint="pass the shuffle argument on to DataLoader")
+
+
+def _replay(X, y, w, b, passes, lr, accumulate=False):
+    """Minibatch gradient descent replayed on the recorded minibatches: (params, per-epoch batch-loss lists)."""
+    params = np.append(np.asarray(w, dtype=np.float64), b)
+    acc = np.zeros_like(params)
+    per_epoch = []
+    for batches in passes:
+        losses = []
+        for idx in batches:
+            Xb, yb = X[idx], y[idx]
+            err = Xb @ params[:-1] + params[-1] - yb
+            losses.append(np.mean(err ** 2))
+            grad = np.append(2.0 / len(idx) * Xb.T @ err, 2.0 * np.mean(err))
+            if accumulate:
+                acc = acc + grad
+                grad = acc
+            params = params - lr * grad
+        per_epoch.append(losses)
+    return params, per_epoch
+
+
+def _train_with_loader(student, rng, n, m, batch_size, shuffle, lr, epochs):
+    X, y, w0, b0 = _linear_problem(rng, n, m)
+    result = student.probe("train_with_recorded_loader", X, y, w0, b0, batch_size, shuffle, lr, epochs)
+    passes = result["passes"]
+    expect(len(passes) == epochs, expected=f"{epochs} passes over the loader, one per epoch",
+           seen=f"{len(passes)} passes", hint="loop `for xb, yb in loader:` inside `for epoch in range(epochs):`")
+    return X, y, w0, b0, result
+
+
+def _expect_one_update_per_minibatch(X, y, w0, b0, result, lr, thresholds) -> None:
+    seen = np.append(np.reshape(result["model"]["weight"], -1), np.reshape(result["model"]["bias"], -1))
+    expected, _ = _replay(X, y, w0, b0, result["passes"], lr)
+    if _close(seen, expected, thresholds):
+        return
+    start = np.append(w0, b0)
+    if _close(seen, start, thresholds):
+        hint = "the parameters never changed: call loss.backward() and then optimizer.step() for every minibatch"
+    elif _close(seen, _replay(X, y, w0, b0, result["passes"], lr, accumulate=True)[0], thresholds):
+        hint = "gradients add up across minibatches: call optimizer.zero_grad() before each minibatch's backward"
+    else:
+        hint = ("one update per minibatch: inside `for xb, yb in loader:` do zero_grad, loss on (xb, yb), "
+                f"backward, step, with torch.optim.SGD(model.parameters(), lr=lr)")
+    fail(f"[w..., b] = {fmt(expected)} after one SGD update per minibatch", fmt(seen), hint)
+
+
+def _expect_mean_minibatch_losses(result, X, y, w0, b0, lr, epochs, thresholds) -> None:
+    seen = _loss_list(result["losses"], epochs)
+    _, per_epoch = _replay(X, y, w0, b0, result["passes"], lr)
+    means = np.array([np.mean(losses) for losses in per_epoch])
+    if _close(seen, means, thresholds):
+        return
+    sizes = [np.array([len(idx) for idx in batches]) for batches in result["passes"]]
+    if _close(seen, [np.sum(losses) for losses in per_epoch], thresholds):
+        hint = "you reported the sum of the minibatch losses: divide by the number of minibatches to get their mean"
+    elif _close(seen, [np.average(l, weights=s) for l, s in zip(per_epoch, sizes)], thresholds):
+        hint = "report the plain mean of the minibatch losses, each minibatch counting once (the last one too)"
+    elif _close(seen, [losses[-1] for losses in per_epoch], thresholds):
+        hint = "average the losses of all the epoch's minibatches, not only the last one"
+    else:
+        hint = "append loss.item() of every minibatch (before its step) and report the mean per epoch"
+    fail(f"losses = {fmt(means)} (the mean minibatch loss of each epoch)", fmt(seen), hint)
+
+
+def test_train_with_loader_makes_one_update_per_minibatch(student, rng, thresholds):
+    """train_with_loader makes one SGD update per minibatch, the last partial one included"""
+    lr = 0.05
+    X, y, w0, b0, result = _train_with_loader(student, rng, 50, 2, 16, True, lr, 4)
+    _expect_one_update_per_minibatch(X, y, w0, b0, result, lr, thresholds)
+
+
+def test_train_with_loader_reports_the_mean_minibatch_loss_per_epoch(student, rng, thresholds):
+    """the loss of an epoch is the mean of its minibatch losses, as Python floats"""
+    lr, epochs = 0.05, 4
+    X, y, w0, b0, result = _train_with_loader(student, rng, 50, 2, 16, True, lr, epochs)
+    _expect_mean_minibatch_losses(result, X, y, w0, b0, lr, epochs, thresholds)
+
+
+def test_train_with_loader_on_other_batch_sizes(student, rng, thresholds):
+    """train_with_loader is right with minibatches of one example and with one minibatch per epoch"""
+    for n, m, batch_size, shuffle, lr, epochs in ((12, 2, 1, True, 0.02, 2), (30, 3, 30, False, 0.1, 3)):
+        X, y, w0, b0, result = _train_with_loader(student, rng, n, m, batch_size, shuffle, lr, epochs)
+        _expect_one_update_per_minibatch(X, y, w0, b0, result, lr, thresholds)
+        _expect_mean_minibatch_losses(result, X, y, w0, b0, lr, epochs, thresholds)
+
+
+# --- ex4: collapse_linear_stack ----------------------------------------------------------------------------------
+
+def _collapse(student, rng, n_in: int, n_hidden: int, n_out: int):
+    """Random layers (weights in PyTorch's (out, in) layout), inputs, what the student returned, the exact output."""
+    W1, b1 = _f32(rng.normal(size=(n_hidden, n_in))), _f32(rng.normal(size=n_hidden))
+    W2, b2 = _f32(rng.normal(size=(n_out, n_hidden))), _f32(rng.normal(size=n_out))
+    X = _f32(rng.normal(size=(10, n_in)))
+    try:
+        facts = student.probe("collapse_facts", W1, b1, W2, b2, X)
+    except StudentError as err:
+        if err.exc_type != "RuntimeError":
+            raise
+        fail(f"one nn.Linear({n_in}, {n_out}) equal to layer2(layer1(x))", f"RuntimeError: {err.message[:200]}",
+             "PyTorch stores layer.weight as (out_features, in_features), so the merged weight is "
+             "layer2.weight @ layer1.weight (the chapter's W1 W2 transposed): the product in the wrong order "
+             "does not even fit when the sizes differ")
+    merged = facts["merged"]
+    expect(merged["kind"] == "Linear", expected="one nn.Linear", seen=f"a {merged['type']}",
+           hint="build a new nn.Linear(layer1.in_features, layer2.out_features); nn.Sequential(layer1, layer2) "
+                "computes the same thing but is still two layers")
+    expect((merged["in_features"], merged["out_features"]) == (n_in, n_out),
+           expected=f"nn.Linear({n_in}, {n_out}): layer1's inputs, layer2's outputs",
+           seen=f"nn.Linear({merged['in_features']}, {merged['out_features']})",
+           hint="the merged layer goes straight from layer1.in_features to layer2.out_features")
+    exact = (X @ W1.T + b1) @ W2.T + b2
+    return W1, b1, W2, b2, X, facts, exact
+
+
+def _expect_collapsed_output(W1, b1, W2, b2, X, facts, exact, thresholds) -> None:
+    if facts["out"] is None or facts["out"].get("values") is None:
+        fail("an nn.Linear that can be called on a batch", "no output", "return the nn.Linear itself")
+    seen = as_array(facts["out"]["values"], "merged(x)")
+    if _close(seen, exact, thresholds):
+        return
+    if W1.shape == W2.shape and _close(seen, X @ (W1 @ W2).T + (W2 @ b1 + b2), thresholds):
+        hint = ("the product is in the wrong order: PyTorch's weights are (out, in), so the chapter's W1 W2 becomes "
+                "layer2.weight @ layer1.weight")
+    elif _close(seen, X @ (W2 @ W1).T + b2, thresholds):
+        hint = ("the bias is missing the b1 W2 term: (X W1 + b1) W2 + b2 = X (W1 W2) + (b1 W2 + b2), in PyTorch "
+                "layer2.weight @ layer1.bias + layer2.bias")
+    else:
+        hint = ("weight = layer2.weight @ layer1.weight and bias = layer2.weight @ layer1.bias + layer2.bias, "
+                "copied into the new layer under torch.no_grad()")
+    fail(f"merged(x) = layer2(layer1(x)) = {fmt(exact)}", fmt(seen), hint)
+
+
+def test_collapse_linear_stack_equals_layer2_of_layer1(student, rng, thresholds):
+    """the collapsed layer computes layer2(layer1(x)) on random inputs"""
+    _expect_collapsed_output(*_collapse(student, rng, 3, 3, 3), thresholds)
+
+
+def test_collapse_linear_stack_returns_one_nn_linear_with_the_outer_sizes(student, rng):
+    """collapsing Linear(4, 5) and Linear(5, 2) gives one nn.Linear(4, 2)"""
+    _collapse(student, rng, 4, 5, 2)
+
+
+def test_collapse_linear_stack_on_random_sizes_leaves_the_layers_alone(student, rng, thresholds):
+    """for random layer sizes the collapsed layer is exact, and both layers are left unchanged"""
+    for _ in range(3):
+        n_in, n_hidden, n_out = (int(k) for k in rng.integers(1, 7, size=3))
+        W1, b1, W2, b2, X, facts, exact = _collapse(student, rng, n_in, n_hidden, n_out)
+        _expect_collapsed_output(W1, b1, W2, b2, X, facts, exact, thresholds)
+        for name, layer, W, b in (("layer1", facts["layer1"], W1, b1), ("layer2", facts["layer2"], W2, b2)):
+            expect(np.array_equal(layer["weight"], W) and np.array_equal(layer["bias"], b),
+                   expected=f"{name} unchanged", seen=f"{name}'s weight or bias modified",
+                   hint="build a new nn.Linear and copy the merged values into it; do not write into the layers")
+
+
+# --- ex5: make_mlp and fit_cubic ---------------------------------------------------------------------------------
+
+def _expect_mlp_structure(facts: dict, n_in: int, hidden: int, n_out: int, call: str) -> None:
+    expect(facts["is_sequential"], expected=f"{call} to return an nn.Sequential", seen=f"a {facts['type']}",
+           hint="return nn.Sequential(nn.Linear(...), nn.ReLU(), nn.Linear(...))")
+    kinds = [layer["kind"] for layer in facts["layers"]]
+    if kinds == ["Linear", "Linear"]:
+        fail("Linear, ReLU, Linear", "Linear, Linear",
+             "without a non-linearity between them two Linear layers collapse to one linear map (exercise 4): "
+             "put nn.ReLU() between them")
+    expect(kinds == ["Linear", "ReLU", "Linear"], expected="the layers Linear, ReLU, Linear",
+           seen=", ".join(kinds) or "no layers",
+           hint="exactly three modules: nn.Linear(in_features, hidden), nn.ReLU(), nn.Linear(hidden, out_features)")
+    first, last = facts["layers"][0], facts["layers"][2]
+    sizes = ((first["in_features"], first["out_features"]), (last["in_features"], last["out_features"]))
+    expect(sizes == ((n_in, hidden), (hidden, n_out)),
+           expected=f"Linear({n_in}, {hidden}), ReLU, Linear({hidden}, {n_out}) for {call}",
+           seen=f"Linear{sizes[0]}, ReLU, Linear{sizes[1]}",
+           hint="in_features -> hidden -> out_features, with the defaults hidden=16 and out_features=1")
+
+
+def test_make_mlp_is_linear_relu_linear_with_the_requested_sizes(student):
+    """make_mlp builds Linear, ReLU, Linear with the requested sizes (and the defaults)"""
+    _expect_mlp_structure(student.probe("mlp_facts", [3], {}), 3, 16, 1, "make_mlp(3)")
+    _expect_mlp_structure(student.probe("mlp_facts", [2], {"hidden": 5, "out_features": 4}), 2, 5, 4,
+                          "make_mlp(2, hidden=5, out_features=4)")
+
+
+def test_make_mlp_computes_relu_between_the_layers(student, rng, thresholds):
+    """the MLP computes ReLU(x W1 + b1) W2 + b2"""
+    X = _f32(rng.normal(size=(20, 4)))
+    facts = student.probe("mlp_facts", [4], {"hidden": 7, "out_features": 2}, X)
+    _expect_mlp_structure(facts, 4, 7, 2, "make_mlp(4, hidden=7, out_features=2)")
+    first, last = facts["layers"][0], facts["layers"][2]
+    expect(first["bias"] is not None and last["bias"] is not None, expected="both Linear layers with a bias",
+           seen="a layer with bias=False", hint="keep nn.Linear's default bias=True")
+    hidden = np.maximum(X @ first["weight"].T + first["bias"], 0.0)
+    expect_close(facts["out"]["values"], hidden @ last["weight"].T + last["bias"], what="the MLP's output",
+                 rtol=thresholds["float32_rtol"], atol=thresholds["float32_atol"],
+                 hint="the forward pass is Linear, then ReLU, then Linear, nothing else")
+
+
+def _r2(pred: np.ndarray, target: np.ndarray) -> float:
+    return float(1.0 - np.sum((pred - target) ** 2) / np.sum((target - target.mean()) ** 2))
+
+
+def _expect_cubic_fit(student, thresholds, seed: int, x: np.ndarray) -> None:
+    facts = student.probe("fit_cubic_predictions", seed, x)
+    expect(facts["callable"], expected="fit_cubic to return the trained model", seen=f"a {facts['type']}",
+           hint="end fit_cubic with `return model`")
+    limit = thresholds["fit_cubic_seconds"]
+    expect(facts["seconds"] <= limit, expected=f"training within {limit:g} s",
+           seen=f"{facts['seconds']:.1f} s", hint="fewer epochs or a smaller network: a few hundred epochs of Adam "
+                                                  "on a 1-hidden-layer MLP take well under a second")
+    out = facts["pred"]
+    pred = as_array(out.get("values") if out else None, "model(x)")
+    expect(pred.size == len(x), expected=f"one prediction per input row ({len(x)} rows of shape (n, 1))",
+           seen=f"shape {pred.shape}", hint="the model maps an (n, 1) input to an (n, 1) output")
+    pred, target = pred.reshape(-1), x.reshape(-1) ** 3
+    if not np.all(np.isfinite(pred)):
+        fail("finite predictions", fmt(pred), "training diverged: lower the learning rate")
+    r2, minimum = _r2(pred, target), thresholds["cubic_r2_min"]
+    if r2 >= minimum:
+        return
+    line = np.polyval(np.polyfit(x.reshape(-1), pred, 1), x.reshape(-1))
+    if np.sum((pred - line) ** 2) <= 1e-6 * np.sum((pred - pred.mean()) ** 2) or r2 < LINEAR_R2:
+        hint = ("your model is (nearly) a straight line, and y = x^3 bends: a linear model cannot fit it however "
+                "long it trains. Use a network with a non-linearity (make_mlp: Linear, ReLU, Linear)")
+    else:
+        hint = ("the curve is not fitted well enough on [-2, 2], where training data are sparse near the ends: "
+                "more hidden units, more epochs or torch.optim.Adam; plot your model against x^3 (see the handout)")
+    fail(f"R^2 >= {minimum:g} on held-out points in [-2, 2]", f"R^2 = {r2:.3f}", hint)
+
+
+def test_fit_cubic_reaches_r2_on_held_out_points(student, rng, thresholds):
+    """the model from fit_cubic(seed=0) reaches R^2 >= 0.98 on held-out points in [-2, 2]"""
+    _expect_cubic_fit(student, thresholds, 0, _f32(rng.uniform(-2.0, 2.0, size=(HELD_OUT_POINTS, 1))))
+
+
+def test_fit_cubic_with_another_seed(student, rng, thresholds):
+    """fit_cubic(seed=1) fits y = x^3 on [-2, 2] too, ends included"""
+    x = np.concatenate([[-2.0, 2.0], rng.uniform(-2.0, 2.0, size=HELD_OUT_POINTS - 2)]).reshape(-1, 1)
+    _expect_cubic_fit(student, thresholds, 1, _f32(x))

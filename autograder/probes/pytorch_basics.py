@@ -1,0 +1,191 @@
+"""Probes for pytorch_basics.py: they run in the worker, next to the student's module, where torch lives.
+
+Torch objects cannot cross the process boundary, so each probe builds the torch inputs from NumPy arrays the
+check sent (layers with given weights, tensors, a DataLoader that records its minibatches), calls the student's
+function, and sends back plain data: arrays, numbers, type names. Probes never judge; the checks do, in the
+trusted process, against NumPy oracles. Torch is imported once per worker (the student's module imports it too).
+"""
+from __future__ import annotations
+
+import math
+import time
+from typing import Any
+
+import numpy as np
+import torch
+from torch import nn
+from torch.utils.data import DataLoader, Sampler, TensorDataset
+
+
+# --- building torch inputs from the check's arrays -----------------------------------------------------------
+
+def _tensors(X: np.ndarray, y: np.ndarray) -> tuple[torch.Tensor, torch.Tensor]:
+    """The data as the contract hands them to students: X_t (n, m), y_t (n, 1), float32."""
+    return (torch.tensor(X, dtype=torch.float32), torch.tensor(y, dtype=torch.float32).view(-1, 1))
+
+
+def _linear(weight: np.ndarray, bias: np.ndarray) -> nn.Linear:
+    """An nn.Linear with the given weight (out, in) and bias (out,)."""
+    weight = np.atleast_2d(weight)
+    layer = nn.Linear(weight.shape[1], weight.shape[0])
+    with torch.no_grad():
+        layer.weight.copy_(torch.tensor(weight, dtype=torch.float32))
+        layer.bias.copy_(torch.tensor(np.reshape(bias, -1), dtype=torch.float32))
+    return layer
+
+
+# --- describing what the student returned, as plain data ------------------------------------------------------
+
+def _value(v: Any) -> dict:
+    """Type, dtype, shape and values of one returned item (tensors and arrays alike)."""
+    facts = {"type": type(v).__name__, "is_tensor": isinstance(v, torch.Tensor)}
+    if isinstance(v, (torch.Tensor, np.ndarray)):
+        facts["dtype"] = str(v.dtype).replace("torch.", "")
+        facts["shape"] = list(v.shape)
+        facts["values"] = v.detach().cpu().numpy() if isinstance(v, torch.Tensor) else v
+    return facts
+
+
+def _layer(layer: Any) -> dict:
+    """What a layer is: a kind name (Linear, ReLU or its class name), sizes and parameters of a Linear."""
+    if isinstance(layer, nn.Linear):
+        return {"kind": "Linear", "type": type(layer).__name__, "in_features": layer.in_features,
+                "out_features": layer.out_features, "weight": layer.weight.detach().double().numpy(),
+                "bias": None if layer.bias is None else layer.bias.detach().double().numpy()}
+    if isinstance(layer, nn.ReLU):
+        return {"kind": "ReLU", "type": type(layer).__name__}
+    return {"kind": type(layer).__name__, "type": type(layer).__name__}
+
+
+def _losses(losses: Any) -> Any:
+    """The loss list as returned: floats stay floats, tensors travel as arrays (the check tells them apart)."""
+    return list(losses) if isinstance(losses, (list, tuple)) else losses
+
+
+# --- ex1 -----------------------------------------------------------------------------------------------------
+
+def tensor_facts(module, X: np.ndarray, y: np.ndarray) -> dict:
+    """``to_tensors(X, y)`` described: the container, then each item's type, dtype, shape and values."""
+    out = module.to_tensors(X, y)
+    items = list(out) if isinstance(out, (tuple, list)) else [out]
+    return {"returned": type(out).__name__, "items": [_value(v) for v in items]}
+
+
+# --- ex2 -----------------------------------------------------------------------------------------------------
+
+def train_linear_from(module, X: np.ndarray, y: np.ndarray, weight: np.ndarray, bias: float, lr: float,
+                      epochs: int) -> dict:
+    """``train_linear_model`` on a given nn.Linear with injected initial weights: what it returned."""
+    X_t, y_t = _tensors(X, y)
+    model = _linear(np.reshape(weight, (1, -1)), np.array([bias]))
+    out = module.train_linear_model(X_t, y_t, lr=lr, epochs=epochs, model=model)
+    return _training_result(out, given=model)
+
+
+def train_linear_default(module, X: np.ndarray, y: np.ndarray) -> dict:
+    """``train_linear_model(X_t, y_t)`` with every default (a new nn.Linear(m, 1), lr 0.1, 100 epochs)."""
+    X_t, y_t = _tensors(X, y)
+    return _training_result(module.train_linear_model(X_t, y_t), given=None)
+
+
+def _training_result(out: Any, given: nn.Module | None) -> dict:
+    if not isinstance(out, (tuple, list)) or len(out) != 2:
+        return {"pair": False, "returned": type(out).__name__}
+    model, losses = out
+    return {"pair": True, "model": _layer(model), "same_model": model is given, "losses": _losses(losses)}
+
+
+# --- ex3 -----------------------------------------------------------------------------------------------------
+
+def loader_epochs(module, X: np.ndarray, y: np.ndarray, batch_size: int, shuffle: bool, epochs: int) -> dict:
+    """Iterate the student's ``make_loader(...)`` for ``epochs`` epochs; every batch comes back as arrays."""
+    X_t, y_t = _tensors(X, y)
+    loader = module.make_loader(X_t, y_t, batch_size=batch_size, shuffle=shuffle)
+    passes = []
+    for _ in range(epochs):
+        batches = []
+        for batch in loader:
+            batches.append([_value(v) for v in batch] if isinstance(batch, (tuple, list)) else [_value(batch)])
+        passes.append(batches)
+    return {"type": type(loader).__name__, "epochs": passes}
+
+
+class _RecordingBatchSampler(Sampler):
+    """Yields minibatches of indices as DataLoader(shuffle=...) would, and records each one it hands out."""
+
+    def __init__(self, n: int, batch_size: int, shuffle: bool) -> None:
+        self.n, self.batch_size, self.shuffle = n, batch_size, shuffle
+        self.passes: list[list[list[int]]] = []
+
+    def __iter__(self):
+        order = torch.randperm(self.n).tolist() if self.shuffle else list(range(self.n))
+        record: list[list[int]] = []
+        self.passes.append(record)
+        for start in range(0, self.n, self.batch_size):
+            batch = order[start:start + self.batch_size]
+            record.append(batch)
+            yield batch
+
+    def __len__(self) -> int:
+        return math.ceil(self.n / self.batch_size)
+
+
+def train_with_recorded_loader(module, X: np.ndarray, y: np.ndarray, weight: np.ndarray, bias: float,
+                               batch_size: int, shuffle: bool, lr: float, epochs: int) -> dict:
+    """``train_with_loader`` on a real DataLoader whose minibatches are recorded, from injected weights.
+
+    The loader is the grader's own (not the student's make_loader), so this exercise is judged on its own.
+    """
+    X_t, y_t = _tensors(X, y)
+    sampler = _RecordingBatchSampler(len(X), batch_size, shuffle)
+    loader = DataLoader(TensorDataset(X_t, y_t), batch_sampler=sampler)
+    model = _linear(np.reshape(weight, (1, -1)), np.array([bias]))
+    losses = module.train_with_loader(model, loader, lr=lr, epochs=epochs)
+    return {"losses": _losses(losses), "passes": sampler.passes, "model": _layer(model)}
+
+
+# --- ex4 -----------------------------------------------------------------------------------------------------
+
+def collapse_facts(module, W1: np.ndarray, b1: np.ndarray, W2: np.ndarray, b2: np.ndarray, X: np.ndarray) -> dict:
+    """``collapse_linear_stack`` on two layers with given weights: what it returned, its output on X, and the
+    two layers afterwards (they must be left as they were)."""
+    layer1, layer2 = _linear(W1, b1), _linear(W2, b2)
+    merged = module.collapse_linear_stack(layer1, layer2)
+    facts = {"merged": _layer(merged), "layer1": _layer(layer1), "layer2": _layer(layer2), "out": None}
+    if isinstance(merged, nn.Module):
+        with torch.no_grad():
+            facts["out"] = _value(merged(torch.tensor(X, dtype=torch.float32)))
+    return facts
+
+
+# --- ex5 -----------------------------------------------------------------------------------------------------
+
+def mlp_facts(module, args: list, kwargs: dict, X: np.ndarray | None = None) -> dict:
+    """``make_mlp(*args, **kwargs)`` as plain data: its type, its layers in order, and its output on X."""
+    model = module.make_mlp(*args, **kwargs)
+    facts = {"type": type(model).__name__, "is_sequential": isinstance(model, nn.Sequential), "layers": None,
+             "out": None}
+    if isinstance(model, nn.Sequential):
+        facts["layers"] = [_layer(layer) for layer in model]
+    if X is not None and isinstance(model, nn.Module):
+        with torch.no_grad():
+            facts["out"] = _value(model(torch.tensor(X, dtype=torch.float32)))
+    return facts
+
+
+def fit_cubic_predictions(module, seed: int, x: np.ndarray) -> dict:
+    """Time ``fit_cubic(seed=seed)`` and evaluate the returned model (in eval mode, no gradients) on x (n, 1)."""
+    start = time.perf_counter()
+    model = module.fit_cubic(seed=seed)
+    seconds = time.perf_counter() - start
+    facts = {"seconds": seconds, "type": type(model).__name__, "callable": callable(model), "pred": None}
+    if not callable(model):
+        return facts
+    if isinstance(model, nn.Module):
+        model.eval()
+    # Evaluate in the model's own precision: a float64 network is the student's choice, not a mistake here.
+    params = list(model.parameters()) if isinstance(model, nn.Module) else []
+    dtype = params[0].dtype if params and params[0].is_floating_point() else torch.float32
+    with torch.no_grad():
+        facts["pred"] = _value(model(torch.tensor(x, dtype=dtype)))
+    return facts
