@@ -24,6 +24,7 @@ class Student:
         object.__setattr__(self, "_deadline", deadline)
         object.__setattr__(self, "_seed_base", zlib.crc32(check_id.encode()))
         object.__setattr__(self, "_calls", 0)
+        object.__setattr__(self, "_startup_before", worker.startup_seconds)
 
     # The worker reseeds random, NumPy and torch before every request with a seed derived from the check and the
     # request's rank in it: grading is deterministic, yet two calls in one check see different random streams.
@@ -36,7 +37,8 @@ class Student:
                    "target": None if target is None else wire.encode(self._unwrap(target)),
                    "args": wire.encode([self._unwrap(a) for a in args]),
                    "kwargs": wire.encode({k: self._unwrap(v) for k, v in (kwargs or {}).items()})}
-        value = worker.request(message, self._deadline)
+        # Restarting a worker (after a timeout or a crash) re-imports the module: that time is not the check's.
+        value = worker.request(message, self._deadline + worker.startup_seconds - self._startup_before)
         return self._wrap(value, worker.generation)
 
     def _unwrap(self, value: Any) -> Any:
@@ -75,7 +77,8 @@ class Student:
         return self._send("probe", name=name, args=args, kwargs=kwargs)
 
     def seconds_left(self) -> float:
-        return max(0.0, self._deadline - time.monotonic())
+        extra = self._worker.startup_seconds - self._startup_before
+        return max(0.0, self._deadline + extra - time.monotonic())
 
     def output(self) -> str:
         """The end of what the student's code printed during the last call."""

@@ -72,6 +72,7 @@ class Worker:
         self.import_timeout = import_timeout
         self.output_limit = output_limit
         self.generation = 0  # bumps when a process ends; handles from an older generation are stale
+        self.startup_seconds = 0.0  # time spent starting processes: the grader's cost, not the check's
         self._proc: subprocess.Popen | None = None
         self._import_problem: StudentProblem | None = None
         self._tmp: Path | None = None
@@ -157,7 +158,12 @@ class Worker:
         if self._import_problem is not None:
             raise self._import_problem
         if self._proc is None:
-            self._start()
+            began = time.monotonic()
+            try:
+                self._start()
+            finally:
+                self.startup_seconds += time.monotonic() - began
+                deadline += time.monotonic() - began
         if time.monotonic() >= deadline:
             raise StudentTimeout("no time left for this check: an earlier call used up its time limit")
         self._output.mark()
@@ -185,8 +191,12 @@ class Worker:
                 self.close()
                 raise StudentTimeout(f"time limit reached during {during}: is there an endless loop, or far more "
                                      "epochs or data than asked for?")
-            ready, _, _ = select.select([self._resp_fd], [], [], remaining)
+            # Poll in short slices: a process forked by student code may hold the reply pipe open after the
+            # worker itself has died, so end-of-file alone would not tell.
+            ready, _, _ = select.select([self._resp_fd], [], [], min(remaining, 0.2))
             if not ready:
+                if self._proc is not None and self._proc.poll() is not None:
+                    self._died_during(during)
                 continue
             chunk = os.read(self._resp_fd, 1 << 20)
             if not chunk:
@@ -229,16 +239,20 @@ class _OutputDrain:
         self._since_mark = 0
         self.flooded = False
         self._thread: threading.Thread | None = None
+        self._stop = threading.Event()
 
     def attach(self, proc: subprocess.Popen) -> None:
         self.flooded = False
         self._since_mark = 0
         self._tail = b""
-        self._thread = threading.Thread(target=self._pump, args=(proc,), daemon=True)
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._pump, args=(proc, self._stop), daemon=True)
         self._thread.start()
 
     def detach(self) -> None:
+        """Stop draining; a process the student detached may still hold the pipe, so do not wait for EOF."""
         if self._thread is not None:
+            self._stop.set()
             self._thread.join(timeout=5)
             self._thread = None
 
@@ -251,9 +265,12 @@ class _OutputDrain:
         with self._lock:
             return self._tail[-chars:].decode("utf-8", "replace")
 
-    def _pump(self, proc: subprocess.Popen) -> None:
+    def _pump(self, proc: subprocess.Popen, stop: threading.Event) -> None:
         stream = proc.stdout
-        while True:
+        while not stop.is_set():
+            ready, _, _ = select.select([stream], [], [], 0.1)
+            if not ready:
+                continue
             chunk = stream.read1(1 << 16)
             if not chunk:
                 break

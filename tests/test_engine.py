@@ -42,9 +42,9 @@ def fast_config(tmp_path_factory) -> Path:
     return path
 
 
-def grade_hostile(submission, fast_config: Path, victim_source: str, **extra_files: str):
+def grade_hostile(submission, fast_config: Path, victim_source: str, name: str = "sub", **extra_files: str):
     files = {f"{VICTIM}.py": victim_source, f"{NEIGHBOUR}.py": reference(NEIGHBOUR), **extra_files}
-    folder = submission(files)
+    folder = submission(files, name)
     start = time.monotonic()
     doc, proc = run_grader(folder, VICTIM, NEIGHBOUR, extra=("--config", str(fast_config)))
     validate(doc)
@@ -122,7 +122,7 @@ def gradient_1d(x, y, a, b):
 def test_monkeypatching_numpy_and_pytest_at_import_gains_nothing(submission, fast_config):
     plain, _, _ = grade_hostile(submission, fast_config,
                                 reference(VICTIM) + "\ndef gradient_1d(x, y, a, b):\n    return 0.0, 0.0\n")
-    patched, _, _ = grade_hostile(submission, fast_config, reference(VICTIM) + PATCHES)
+    patched, _, _ = grade_hostile(submission, fast_config, reference(VICTIM) + PATCHES, "patched")
     assert score_by_exercise(patched, VICTIM)["ex1"][0] == 0
     assert patched["score"] == plain["score"]
 
@@ -136,7 +136,7 @@ def test_extra_files_beside_the_submission_change_nothing(submission, fast_confi
         "sitecustomize.py": "import os; os._exit(9)\n",
         "pytest.ini": "[pytest]\naddopts = --collect-only\n",
     }
-    tampered, _, _ = grade_hostile(submission, fast_config, reference(VICTIM), **extras)
+    tampered, _, _ = grade_hostile(submission, fast_config, reference(VICTIM), "tampered", **extras)
     assert [t["score"] for t in tampered["tests"]] == [t["score"] for t in honest["tests"]]
     assert tampered["score"] == honest["score"]
 

@@ -1,0 +1,149 @@
+"""Deliberate attacks on the grader: each one leaves a valid results.json written in time, gains no points,
+leaves other assignments and the kit's data untouched, and leaves no process behind."""
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import time
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import KIT_ROOT, run_grader, score_by_exercise
+from tests.test_engine import FAST_LIMITS, NEIGHBOUR, VICTIM, assert_neighbour_full, reference, validate
+from tests.test_engine import fast_config  # noqa: F401  (fixture)
+
+DATA_FILES = sorted((KIT_ROOT / "data").glob("*.csv"))
+BASELINE = "\ndef gradient_1d(x, y, a, b):\n    return 0.0, 0.0\n"
+
+FORGE = '''
+import atexit, json, os, sys, time
+
+def _forge():
+    doc = {"score": 1e6, "execution_time": 0.0, "output": "forged", "tests": []}
+    try:
+        args = open(f"/proc/{os.getppid()}/cmdline", "rb").read().split(b"\\0")
+        path = args[args.index(b"--results") + 1].decode()
+        with open(path, "w") as f:
+            json.dump(doc, f)
+    except Exception:
+        pass
+'''
+
+ATTACKS = {
+    # Forge the results file now, at exit, and from a detached grandchild that waits for grading to end.
+    "forge-results": FORGE + '''
+_forge()
+atexit.register(_forge)
+if os.fork() == 0:
+    os.setsid()
+    if os.fork() == 0:
+        time.sleep(4)
+        _forge()
+    os._exit(0)
+''' + BASELINE,
+    # Objects that claim to equal anything.
+    "always-equal": '''
+import numpy as _np
+
+class _Liar(float):
+    def __eq__(self, other):
+        return True
+    __hash__ = float.__hash__
+
+class _Sneaky(_np.ndarray):
+    def __eq__(self, other):
+        return _np.ones(self.shape, dtype=bool)
+
+class _UFunc:
+    def __array_ufunc__(self, *args, **kwargs):
+        return True
+    def __eq__(self, other):
+        return True
+
+def gradient_1d(x, y, a, b):
+    return _Liar(0.0), _np.zeros(1).view(_Sneaky)
+
+def critical_learning_rate(x):
+    return _UFunc()
+''',
+    # Write over the kit's data, through the interpreter's location.
+    "tamper-data": '''
+import sys
+from pathlib import Path as _Path
+
+def gradient_1d(x, y, a, b):
+    for f in (_Path(sys.prefix).parent / "data").glob("*.csv"):
+        try:
+            f.write_text("0,0\\n")
+        except OSError:
+            pass
+    return 0.0, 0.0
+''',
+    # Many sleeping children, some detached, then a huge allocation.
+    "processes-and-memory": '''
+import os, time
+import numpy as _np
+
+def gradient_1d(x, y, a, b):
+    for i in range(40):
+        if os.fork() == 0:
+            if i % 2:
+                os.setsid()
+            time.sleep(120)
+            os._exit(0)
+    _np.ones(3 * 2**30 // 8 * 4)
+    return 0.0, 0.0
+''',
+}
+
+
+def _digests() -> dict[str, str]:
+    return {f.name: hashlib.sha256(f.read_bytes()).hexdigest() for f in DATA_FILES}
+
+
+def _sandbox_processes() -> list[int]:
+    found = []
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                cmdline = Path(f"/proc/{entry}/cmdline").read_bytes()
+            except OSError:
+                continue
+            if b"neurograde-" in cmdline and b"worker.py" in cmdline:
+                found.append(int(entry))
+    return found
+
+
+@pytest.fixture
+def kit_data_guard():
+    """Restores the kit's data if an attack ever gets through, so that one failure cannot spoil the suite."""
+    saved = {f: f.read_bytes() for f in DATA_FILES}
+    yield
+    for f, content in saved.items():
+        if f.read_bytes() != content:
+            f.write_bytes(content)
+
+
+@pytest.mark.parametrize("attack", ATTACKS.values(), ids=ATTACKS.keys())
+def test_attack_gains_nothing_and_breaks_nothing(attack, submission, fast_config, kit_data_guard, tmp_path):
+    files = {f"{VICTIM}.py": reference(VICTIM) + attack, f"{NEIGHBOUR}.py": reference(NEIGHBOUR)}
+    baseline_files = {f"{VICTIM}.py": reference(VICTIM) + BASELINE, f"{NEIGHBOUR}.py": reference(NEIGHBOUR)}
+    before = _digests()
+    results = tmp_path / "results.json"
+    start = time.monotonic()
+    doc, _ = run_grader(submission(files, "attack"), VICTIM, NEIGHBOUR, results=results,
+                        extra=("--config", str(fast_config)))
+    seconds = time.monotonic() - start
+    validate(doc)
+    assert seconds < FAST_LIMITS["time_limit"] + 60
+    baseline, _ = run_grader(submission(baseline_files, "baseline"), VICTIM, NEIGHBOUR,
+                             results=tmp_path / "baseline.json", extra=("--config", str(fast_config)))
+    assert doc["score"] <= baseline["score"], "the attack gained points"
+    assert score_by_exercise(doc, VICTIM)["ex1"][0] == 0
+    assert_neighbour_full(doc)
+    assert _digests() == before, "the kit's data changed"
+    time.sleep(5)  # longer than the forging grandchild sleeps
+    assert json.loads(results.read_text()) == doc, "results.json changed after grading ended"
+    assert _sandbox_processes() == [], "student processes outlived the grading"
