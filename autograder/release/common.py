@@ -1,0 +1,387 @@
+"""Steps shared by the release targets: what to ship, the engine without hidden checks, reduced grading.yml files,
+deterministic zips, and the leak scan that proves no reference code and no hidden check left the kit.
+
+Every target is an ordered list of :class:`Step` s (small functions of a :class:`Release`), printed as they run,
+so an instructor can read what a release does in the order it does it.
+"""
+from __future__ import annotations
+
+import ast
+import copy
+import io
+import json
+import re
+import shutil
+import stat
+import zipfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable, Iterable, Iterator
+
+import yaml
+
+from autograder import config as cfg
+from autograder.config import ASSIGNMENTS, KIT_ROOT
+from autograder.stubs import BEGIN, END
+
+#: Engine modules students and graders never need: stub generation reads reference/ (and spells the solution
+#: markers), and the release package builds these very bundles.
+ENGINE_EXCLUDE = ("stubs.py", "release")
+#: A fixed timestamp for every zip member: the same kit gives byte-identical zips.
+ZIP_DATE = (2020, 1, 1, 0, 0, 0)
+#: Solution lines shorter than this are too generic to prove a leak (``return loss``, ``else:``).
+MIN_LEAK_CHARS = 24
+#: Consecutive solution lines that, found together in a shipped file, count as leaked reference code.
+LEAK_WINDOW = 3
+
+
+class ReleaseError(RuntimeError):
+    """The kit cannot be released as it is (a leak, an invalid reduced grading.yml, a missing piece)."""
+
+
+@dataclass
+class Release:
+    """What every step reads: the kit, its validated and raw grading.yml, where to write, and a logger."""
+
+    kit: Path
+    dist: Path
+    config: cfg.Config
+    raw: dict
+    assignments: list[str]
+    log: Callable[[str], None] = print
+    notes: list[str] = field(default_factory=list)
+
+    @classmethod
+    def load(cls, dist: Path, kit: Path = KIT_ROOT, log: Callable[[str], None] = print) -> "Release":
+        path = kit / "grading.yml"
+        config = cfg.load(path)
+        raw = yaml.safe_load(path.read_text())
+        return cls(kit=kit, dist=Path(dist), config=config, raw=raw, assignments=released_assignments(kit, config),
+                   log=log)
+
+    # -- facts about the kit -------------------------------------------------------------------------------
+    def checks_file(self, assignment: str) -> Path:
+        return self.kit / "autograder" / "checks" / f"{assignment}.py"
+
+    def reference(self, assignment: str) -> str:
+        return (self.kit / "reference" / f"{assignment}.py").read_text()
+
+    def hidden_ids(self, assignment: str) -> list[str]:
+        return [c.id for c in self.config.assignments[assignment].checks() if c.hidden]
+
+    def all_hidden_ids(self) -> list[str]:
+        return [cid for a in self.assignments for cid in self.hidden_ids(a)]
+
+
+@dataclass(frozen=True)
+class Step:
+    """One small, single-purpose release step."""
+
+    title: str
+    run: Callable[[Release], None]
+
+
+def run_steps(target: str, steps: list[Step], release: Release) -> None:
+    """Run ``steps`` in order, printing ``[target] i/n title`` before each."""
+    for number, step in enumerate(steps, start=1):
+        release.log(f"[{target}] {number}/{len(steps)} {step.title}")
+        step.run(release)
+
+
+def released_assignments(kit: Path, config: cfg.Config) -> list[str]:
+    """The assignments ready to ship: a grading.yml section, a reference solution and a checks file."""
+    return [a for a in ASSIGNMENTS if a in config.assignments and (kit / "reference" / f"{a}.py").is_file()
+            and (kit / "autograder" / "checks" / f"{a}.py").is_file()]
+
+
+# -- cutting check functions out of a checks file --------------------------------------------------------------
+
+def _function_spans(source: str) -> dict[str, tuple[int, int]]:
+    """{name: (first line, last line)} (1-based, inclusive) of each top-level function: its decorators and the
+    comment lines directly above it included (a comment there describes the check)."""
+    lines = source.splitlines()
+    spans = {}
+    for node in ast.parse(source).body:
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            start = min([node.lineno, *(d.lineno for d in node.decorator_list)])
+            while start > 1 and lines[start - 2].lstrip().startswith("#"):
+                start -= 1
+            spans[node.name] = (start, node.end_lineno)
+    return spans
+
+
+def check_functions(source: str) -> list[str]:
+    """The check functions (top-level ``test_*``) of a checks file, in file order."""
+    return [n.name for n in ast.parse(source).body
+            if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef)) and n.name.startswith("test_")]
+
+
+def cut_functions(source: str, names: Iterable[str]) -> str:
+    """``source`` without the top-level functions ``names`` (decorators and leading comments included); the rest
+    of the text is kept as it is, with runs of blank lines left by a cut shortened to two."""
+    spans = _function_spans(source)
+    names = set(names)
+    if missing := names - set(spans):
+        raise ReleaseError(f"no top-level function {', '.join(sorted(missing))} to cut")
+    drop = {line for name in names for line in range(spans[name][0], spans[name][1] + 1)}
+    kept = [line for number, line in enumerate(source.splitlines(keepends=True), start=1) if number not in drop]
+    text = re.sub(r"\n{4,}", "\n\n\n", "".join(kept))
+    return text.rstrip("\n") + "\n"
+
+
+def function_source(source: str, name: str) -> str:
+    """The text of one top-level function, decorators and leading comments included."""
+    start, end = _function_spans(source)[name]
+    return "".join(source.splitlines(keepends=True)[start - 1:end])
+
+
+# -- grading.yml reduced to what a target ships -----------------------------------------------------------------
+
+def reduced_grading(raw: dict, assignments: Iterable[str], *, keep_hidden: bool) -> dict:
+    """A copy of grading.yml with only ``assignments`` and, unless ``keep_hidden``, only visible checks; each
+    total_points is the sum of what is kept, so the engine's validation still holds."""
+    out = copy.deepcopy(raw)
+    wanted = list(assignments)
+    out["assignments"] = {a: out["assignments"][a] for a in wanted}
+    for body in out["assignments"].values():
+        total = 0.0
+        for exercise in body["exercises"].values():
+            checks = {cid: c for cid, c in exercise["checks"].items()
+                      if keep_hidden or c.get("visibility", "visible") == "visible"}
+            exercise["checks"] = checks
+            total += sum(float(c["points"]) for c in checks.values())
+        body["total_points"] = int(total) if total == int(total) else total
+    cfg.parse(out, source="reduced grading.yml")  # the engine must accept it as it is
+    return out
+
+
+def write_grading(raw: dict, path: Path, header: str) -> None:
+    """Write a (reduced) grading.yml with a comment saying where it comes from."""
+    text = yaml.safe_dump(raw, sort_keys=False, default_flow_style=None, width=110)
+    path.write_text("".join(f"# {line}\n" if line else "#\n" for line in header.splitlines()) + text)
+
+
+# -- copying --------------------------------------------------------------------------------------------------
+
+def _ignore(folder: str, names: list[str]) -> set[str]:
+    return {n for n in names if n == "__pycache__" or n.endswith((".pyc", ".pyo")) or n.startswith(".")}
+
+
+def copy_tree(src: Path, dst: Path) -> None:
+    """Copy a folder without caches or dot files."""
+    shutil.copytree(src, dst, ignore=_ignore, dirs_exist_ok=True)
+
+
+def copy_engine(release: Release, dest: Path, assignments: Iterable[str], *, hidden: bool) -> Path:
+    """Copy the grading engine into ``dest/autograder``: its modules, the checks and probes of ``assignments``,
+    and, unless ``hidden``, with every hidden check function cut out of the checks files."""
+    src = release.kit / "autograder"
+    out = dest / "autograder"
+    out.mkdir(parents=True, exist_ok=True)
+    for path in sorted(src.iterdir()):
+        if path.is_file() and path.name not in ENGINE_EXCLUDE and path.suffix in (".py", ".json"):
+            shutil.copyfile(path, out / path.name)
+    for sub in ("checks", "probes"):
+        (out / sub).mkdir(exist_ok=True)
+        for name in ("__init__.py", "pytest.ini"):
+            if (src / sub / name).is_file():
+                shutil.copyfile(src / sub / name, out / sub / name)
+    for a in assignments:
+        source = release.checks_file(a).read_text()
+        if not hidden:
+            source = cut_functions(source, [c for c in release.hidden_ids(a) if c in check_functions(source)])
+        (out / "checks" / f"{a}.py").write_text(source)
+        probe = src / "probes" / f"{a}.py"
+        if probe.is_file():
+            shutil.copyfile(probe, out / "probes" / f"{a}.py")
+    return out
+
+
+def copy_data(release: Release, dest: Path) -> None:
+    """The kit's data files (CSV, checksums, datasheet), which autograder.datasets reads and verifies."""
+    copy_tree(release.kit / "data", dest / "data")
+
+
+def verify_engine(folder: Path, assignments: Iterable[str]) -> None:
+    """The copied engine's grading.yml loads and names exactly the check functions its checks files define."""
+    config = cfg.load(folder / "grading.yml")
+    for a in assignments:
+        if a in config.assignments:
+            functions = check_functions((folder / "autograder" / "checks" / f"{a}.py").read_text())
+            try:
+                cfg.match_checks(config.assignments[a], functions)
+            except cfg.ConfigError as exc:
+                raise ReleaseError(f"{folder.name}: {exc}") from None
+
+
+# -- zips -----------------------------------------------------------------------------------------------------
+
+def write_zip(folder: Path, zip_path: Path) -> Path:
+    """Zip the contents of ``folder`` (not the folder itself) with fixed dates and sorted members; executable
+    files stay executable."""
+    zip_path.parent.mkdir(parents=True, exist_ok=True)
+    with zipfile.ZipFile(zip_path, "w", zipfile.ZIP_DEFLATED) as zf:
+        for path in sorted(p for p in folder.rglob("*") if p.is_file()):
+            info = zipfile.ZipInfo(path.relative_to(folder).as_posix(), ZIP_DATE)
+            info.compress_type = zipfile.ZIP_DEFLATED
+            mode = 0o755 if path.stat().st_mode & stat.S_IXUSR else 0o644
+            info.external_attr = (stat.S_IFREG | mode) << 16
+            zf.writestr(info, path.read_bytes())
+    return zip_path
+
+
+def unzip(zip_path: Path, dest: Path) -> Path:
+    """Extract a zip made by :func:`write_zip`, restoring the executable bits."""
+    with zipfile.ZipFile(zip_path) as zf:
+        for info in zf.infolist():
+            target = dest / info.filename
+            zf.extract(info, dest)
+            mode = (info.external_attr >> 16) & 0o777
+            if mode:
+                target.chmod(mode)
+    return dest
+
+
+# -- the leak scan --------------------------------------------------------------------------------------------
+
+def _normal_lines(text: str) -> list[str]:
+    """Lines stripped of indentation and trailing comments' whitespace, blank and comment-only lines dropped."""
+    out = []
+    for line in text.splitlines():
+        line = line.strip()
+        if line and not line.startswith("#"):
+            out.append(line)
+    return out
+
+
+def solution_regions(source: str) -> list[list[str]]:
+    """The lines of each solution region of a reference file."""
+    regions, current = [], None
+    for line in source.splitlines():
+        if BEGIN.match(line):
+            current = []
+        elif END.match(line):
+            regions.append(current or [])
+            current = None
+        elif current is not None:
+            current.append(line)
+    return regions
+
+
+def reference_fingerprints(reference: str) -> list[tuple[str, ...]]:
+    """Windows of solution code whose appearance anywhere outside reference/ means the solution leaked: every
+    LEAK_WINDOW consecutive code lines of a region, or a whole shorter region when it is long enough to be
+    specific."""
+    prints = []
+    for region in solution_regions(reference):
+        lines = _normal_lines("\n".join(region))
+        if len(lines) >= LEAK_WINDOW:
+            prints += [tuple(lines[i:i + LEAK_WINDOW]) for i in range(len(lines) - LEAK_WINDOW + 1)]
+        elif lines and sum(map(len, lines)) >= MIN_LEAK_CHARS:
+            prints.append(tuple(lines))
+    return prints
+
+
+def _bodies(source: str) -> dict[str, set[str]]:
+    """{function or method name: ast dumps of its bodies} of a Python source (empty when it does not parse)."""
+    try:
+        tree = ast.parse(source)
+    except SyntaxError:
+        return {}
+    out: dict[str, set[str]] = {}
+    for node in ast.walk(tree):
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            body = node.body
+            if body and isinstance(body[0], ast.Expr) and isinstance(getattr(body[0], "value", None), ast.Constant):
+                body = body[1:]  # the docstring is public: stubs keep it
+            out.setdefault(node.name, set()).add(ast.dump(ast.Module(body=body, type_ignores=[])))
+    return out
+
+
+def shipped_texts(path: Path) -> Iterator[tuple[str, str]]:
+    """(name, text) of every text a folder or zip ships: zips are opened, notebooks read cell by cell."""
+    if path.is_dir():
+        for p in sorted(q for q in path.rglob("*") if q.is_file()):
+            yield from _texts_of(str(p.relative_to(path)), p.read_bytes())
+    else:
+        yield from _texts_of(path.name, path.read_bytes())
+
+
+def _texts_of(name: str, data: bytes) -> Iterator[tuple[str, str]]:
+    if name.endswith(".zip"):
+        with zipfile.ZipFile(io.BytesIO(data)) as zf:
+            for info in zf.infolist():
+                if not info.is_dir():
+                    yield from _texts_of(f"{name}!{info.filename}", zf.read(info))
+        return
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError:
+        text = data.decode("latin-1")
+    yield name, text
+    if name.endswith(".ipynb"):
+        try:
+            cells = json.loads(text).get("cells", [])
+        except ValueError:
+            return
+        for i, cell in enumerate(cells):
+            src = cell.get("source", "")
+            yield f"{name}#cell{i}", "".join(src) if isinstance(src, list) else src
+
+
+def find_leaks(path: Path, release: Release, *, hidden_allowed: bool = False) -> list[str]:
+    """Everything in ``path`` (folder or zip) that should not be there: the solution markers, windows of
+    reference solution code, a function body equal to a reference body that holds a solution, and, unless
+    ``hidden_allowed``, any hidden check (its id, its title, or its body)."""
+    fingerprints = {}
+    ref_bodies: dict[str, set[str]] = {}
+    for a in release.assignments:
+        reference = release.reference(a)
+        for fp in reference_fingerprints(reference):
+            fingerprints[fp] = a
+        solved = {n.name for n in ast.walk(ast.parse(reference))
+                  if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef))
+                  and "BEGIN SOLUTION" in (ast.get_source_segment(reference, n) or "")}
+        for name, bodies in _bodies(reference).items():
+            if name in solved:
+                ref_bodies.setdefault(name, set()).update(bodies)
+    hidden: dict[str, tuple[str, set[str]]] = {}
+    if not hidden_allowed:
+        for a in release.assignments:
+            source = release.checks_file(a).read_text()
+            bodies = _bodies(source)
+            for cid in release.hidden_ids(a):
+                title = ""
+                for node in ast.parse(source).body:
+                    if isinstance(node, ast.FunctionDef) and node.name == cid:
+                        title = (ast.get_docstring(node) or "").strip().splitlines()[0:1]
+                        title = title[0] if title else ""
+                hidden[cid] = (title, bodies.get(cid, set()))
+    problems = []
+    for name, text in shipped_texts(path):
+        if "BEGIN SOLUTION" in text or "END SOLUTION" in text:
+            problems.append(f"{name}: holds a solution marker (BEGIN/END SOLUTION)")
+        lines = _normal_lines(text)
+        if fingerprints and lines:
+            windows = {tuple(lines[i:i + k]) for k in {len(fp) for fp in fingerprints}
+                       for i in range(len(lines) - k + 1)}
+            for fp in fingerprints.keys() & windows:
+                problems.append(f"{name}: holds reference code of {fingerprints[fp]}.py: {' / '.join(fp)[:120]}")
+        bodies = _bodies(text) if name.endswith(".py") or "#cell" in name else {}
+        for fname, found in bodies.items():
+            if found & ref_bodies.get(fname, set()):
+                problems.append(f"{name}: function {fname} has the reference solution's body")
+        for cid, (title, hidden_bodies) in hidden.items():
+            if cid in text:
+                problems.append(f"{name}: names the hidden check {cid}")
+            if title and title in text:
+                problems.append(f"{name}: holds the title of the hidden check {cid}: {title!r}")
+            if any(found & hidden_bodies for found in bodies.values()):
+                problems.append(f"{name}: holds the body of the hidden check {cid}")
+    return sorted(set(problems))
+
+
+def assert_no_leaks(path: Path, release: Release, *, hidden_allowed: bool = False) -> None:
+    """Stop the release when :func:`find_leaks` finds anything."""
+    if problems := find_leaks(path, release, hidden_allowed=hidden_allowed):
+        raise ReleaseError(f"{path} must not ship:\n  " + "\n  ".join(problems[:40]))

@@ -1,0 +1,221 @@
+"""The nbgrader course ``dist/nbgrader/``: ``source/<a>/<a>.ipynb`` per assignment, generated from the reference
+and the handout, with what the notebook needs beside it, and an ``nbgrader_config.py``.
+
+A notebook is: the handout (markdown); the reference split into code cells, one per top-level definition, whose
+solution regions keep nbgrader's ``### BEGIN SOLUTION`` / ``### END SOLUTION`` markers (solution cells) or that
+are given code (read-only cells); then one read-only check cell per exercise, worth the exercise's points in
+grading.yml. A check cell grades the notebook's code with the kit's checks of that exercise (see
+``templates/nbgrader/neurograde_nb.py``); the hidden checks' code sits in the cell between
+``### BEGIN HIDDEN TESTS`` and ``### END HIDDEN TESTS``, so nbgrader releases the cell without it and puts it back
+to autograde. Beside the notebook: the engine with the visible checks only, its grading.yml and the data.
+"""
+from __future__ import annotations
+
+import ast
+import json
+import shutil
+from pathlib import Path
+
+from autograder.release.common import (Release, ReleaseError, Step, check_functions, copy_data, copy_engine,
+                                       find_leaks, function_source, reduced_grading, verify_engine, write_grading)
+from autograder.stubs import BEGIN
+
+TEMPLATES = Path(__file__).resolve().parent / "templates" / "nbgrader"
+HIDDEN_BEGIN = "### BEGIN HIDDEN TESTS"
+HIDDEN_END = "### END HIDDEN TESTS"
+NB_SCHEMA = 3  # nbgrader's cell metadata schema version
+
+
+def folder(release: Release) -> Path:
+    return release.dist / "nbgrader"
+
+
+def source_dir(release: Release, assignment: str) -> Path:
+    return folder(release) / "source" / assignment
+
+
+# -- cells ----------------------------------------------------------------------------------------------------
+
+def _cell_id(assignment: str, number: int) -> str:
+    return f"{assignment.replace('_', '-')}-{number:03d}"
+
+
+def markdown_cell(text: str) -> dict:
+    return {"cell_type": "markdown", "metadata": {}, "source": text.rstrip("\n")}
+
+
+def code_cell(text: str, nbgrader: dict | None = None) -> dict:
+    meta = {"nbgrader": {**nbgrader, "schema_version": NB_SCHEMA}} if nbgrader else {}
+    return {"cell_type": "code", "execution_count": None, "metadata": meta, "outputs": [],
+            "source": text.rstrip("\n")}
+
+
+def split_reference(reference: str) -> list[str]:
+    """The reference as consecutive code cells: what comes before the first definition (docstring, imports,
+    constants), then one cell per top-level function or class with the comment block right above it. A
+    ``if __name__ == "__main__":`` block is dropped: in a notebook it would run."""
+    tree = ast.parse(reference)
+    lines = reference.splitlines()
+    drop: set[int] = set()
+    starts = []
+    for node in tree.body:
+        if (isinstance(node, ast.If) and isinstance(node.test, ast.Compare)
+                and isinstance(node.test.left, ast.Name) and node.test.left.id == "__name__"):
+            drop.update(range(node.lineno, node.end_lineno + 1))
+        elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            start = min([node.lineno, *(d.lineno for d in node.decorator_list)])
+            while start > 1 and lines[start - 2].lstrip().startswith("#"):
+                start -= 1
+            starts.append(start)
+    bounds = [1, *starts, len(lines) + 1]
+    cells = []
+    for a, b in zip(bounds, bounds[1:]):
+        text = "\n".join(line for n, line in enumerate(lines[a - 1:b - 1], start=a) if n not in drop).strip("\n")
+        if text.strip():
+            cells.append(text)
+    return cells
+
+
+def _literal(source: str) -> str:
+    """A Python literal of ``source``: a readable raw triple-quoted string when that is exact, else repr."""
+    if "'''" not in source and not source.endswith("\\"):
+        return "r'''\n" + source + "'''"
+    return repr(source)
+
+
+def check_cell_source(release: Release, assignment: str, exercise: str) -> str:
+    ex = release.config.assignments[assignment].exercises[exercise]
+    visible = sum(c.points for c in ex.checks.values() if not c.hidden)
+    hidden = [c for c in ex.checks.values() if c.hidden]
+    text = [f"# Checks of {exercise} ({visible:g} of its points run here; the rest when your notebook is graded).",
+            "# Run this cell to check your work: it grades the code cells above in a separate process.",
+            "from neurograde_nb import Exercise",
+            f"checks = Exercise({assignment!r}, {exercise!r})"]
+    if hidden:
+        source = release.checks_file(assignment).read_text()
+        text.append(HIDDEN_BEGIN)
+        for c in hidden:
+            text.append(f"checks.add_hidden({c.id!r}, points={c.points:g}, visibility={c.visibility!r}, "
+                        f"timeout={c.timeout:g}, source={_literal(function_source(source, c.id))})")
+        text.append(HIDDEN_END)
+    text.append("checks.run()")
+    return "\n".join(text)
+
+
+def build_notebook(release: Release, assignment: str) -> dict:
+    a = release.config.assignments[assignment]
+    handout = release.kit / "assignments" / assignment / "README.md"
+    cells = [markdown_cell(
+        f"# {a.title}\n\n"
+        f"The notebook version of the assignment `{assignment}`. Fill in the cells marked `# YOUR CODE HERE` (and "
+        "remove the `raise NotImplementedError()`), then run the check cells at the end: each grades all the code "
+        "cells you ran, in a separate process, against the checks of one exercise and prints a hint for every "
+        "failure. More checks (hidden ones) run when your notebook is graded.\n\n"
+        "Keep function names and signatures as they are. Every code cell you run becomes part of your module, so "
+        "keep long experiments out of this notebook (or delete them before you submit).")]
+    if handout.is_file():
+        cells.append(markdown_cell(handout.read_text()))
+    else:
+        release.notes.append(f"nbgrader: no handout assignments/{assignment}/README.md yet")
+    for number, text in enumerate(split_reference(release.reference(assignment)), start=1):
+        grade_id = f"{assignment}_code_{number:02d}"
+        if any(BEGIN.match(line) for line in text.splitlines()):
+            cells.append(code_cell(text, {"grade": False, "solution": True, "locked": False, "grade_id": grade_id}))
+        else:
+            cells.append(code_cell(text, {"grade": False, "solution": False, "locked": True, "grade_id": grade_id}))
+    cells.append(markdown_cell("## Checks\n\nOne cell per exercise, worth the exercise's points. Run them after "
+                               "the code cells above (Kernel > Restart & Run All runs everything in order)."))
+    for ex_id, ex in a.exercises.items():
+        points = sum(c.points for c in ex.checks.values())
+        if points == 0:
+            continue
+        cells.append(markdown_cell(f"### {ex_id}: {ex.title} ({points:g} points)"))
+        cells.append(code_cell(check_cell_source(release, assignment, ex_id),
+                               {"grade": True, "solution": False, "locked": True, "points": points,
+                                "grade_id": f"{assignment}_{ex_id}_checks"}))
+    for number, cell in enumerate(cells):
+        cell["id"] = _cell_id(assignment, number)
+    return {"cells": cells, "nbformat": 4, "nbformat_minor": 5,
+            "metadata": {"kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"},
+                         "language_info": {"name": "python"}}}
+
+
+def without_hidden_tests(text: str) -> str:
+    """A cell's text as nbgrader releases it: hidden test regions removed."""
+    out, inside = [], False
+    for line in text.splitlines():
+        if "BEGIN HIDDEN TESTS" in line:
+            inside = True
+        elif "END HIDDEN TESTS" in line:
+            inside = False
+        elif not inside:
+            out.append(line)
+    return "\n".join(out)
+
+
+# -- steps ----------------------------------------------------------------------------------------------------
+
+def clean(release: Release) -> None:
+    shutil.rmtree(folder(release), ignore_errors=True)
+    folder(release).mkdir(parents=True)
+
+
+def write_config(release: Release) -> None:
+    shutil.copyfile(TEMPLATES / "nbgrader_config.py", folder(release) / "nbgrader_config.py")
+
+
+def write_notebooks(release: Release) -> None:
+    for a in release.assignments:
+        out = source_dir(release, a)
+        out.mkdir(parents=True)
+        (out / f"{a}.ipynb").write_text(json.dumps(build_notebook(release, a), indent=1) + "\n")
+
+
+def copy_support(release: Release) -> None:
+    """Beside each notebook: the check-cell helper, and in neurograde/ the engine with this assignment's visible
+    checks, its grading.yml and the data (nbgrader releases these to students)."""
+    for a in release.assignments:
+        out = source_dir(release, a)
+        shutil.copyfile(TEMPLATES / "neurograde_nb.py", out / "neurograde_nb.py")
+        kit = out / "neurograde"
+        copy_engine(release, kit, [a], hidden=False)
+        copy_data(release, kit)
+        write_grading(reduced_grading(release.raw, [a], keep_hidden=False), kit / "grading.yml",
+                      "The visible checks of this notebook (generated by `make release`).")
+        verify_engine(kit, [a])
+
+
+def verify(release: Release) -> None:
+    """Each check cell is worth its exercise's points, they add up to the assignment's total, and with hidden
+    test regions removed (what nbgrader releases) nothing names or holds a hidden check."""
+    for a in release.assignments:
+        nb = json.loads((source_dir(release, a) / f"{a}.ipynb").read_text())
+        graded = [c for c in nb["cells"] if c["metadata"].get("nbgrader", {}).get("grade")]
+        total = sum(c["metadata"]["nbgrader"]["points"] for c in graded)
+        if abs(total - release.config.assignments[a].total_points) > 1e-9:
+            raise ReleaseError(f"{a}.ipynb: check cells are worth {total:g}, grading.yml says "
+                               f"{release.config.assignments[a].total_points:g}")
+        for cell in nb["cells"]:
+            cell["source"] = without_hidden_tests(cell["source"])
+        with __import__("tempfile").TemporaryDirectory() as tmp:
+            released = Path(tmp) / a
+            shutil.copytree(source_dir(release, a), released, ignore=shutil.ignore_patterns(f"{a}.ipynb"))
+            (released / f"{a}.ipynb").write_text(json.dumps(nb))
+            problems = [p for p in find_leaks(released, release) if "SOLUTION" not in p and "reference" not in p]
+        if problems:
+            raise ReleaseError(f"nbgrader {a}: hidden checks outside hidden test regions:\n  " + "\n  ".join(problems))
+        names = check_functions(release.checks_file(a).read_text())
+        missing = [c.id for c in release.config.assignments[a].checks() if c.id not in names]
+        if missing:
+            raise ReleaseError(f"nbgrader {a}: grading.yml checks without a function: {', '.join(missing)}")
+
+
+STEPS = [
+    Step("clean dist/nbgrader/", clean),
+    Step("write nbgrader_config.py (feedback without hidden tests)", write_config),
+    Step("generate source/<a>/<a>.ipynb from the handout and the reference (solution, read-only and check cells)",
+         write_notebooks),
+    Step("copy the check helper, the engine with visible checks, grading.yml and data beside each notebook",
+         copy_support),
+    Step("verify: check cells worth grading.yml's points; hidden checks only inside hidden test regions", verify),
+]
