@@ -26,6 +26,8 @@ def build_parser() -> argparse.ArgumentParser:
     g.add_argument("--results", type=Path, default=Path("results/results.json"),
                    help="where to write Gradescope's results.json (default: results/results.json)")
     g.add_argument("--with-hidden", action="store_true", help="also run the hidden checks")
+    g.add_argument("--no-report", action="store_true",
+                   help="skip the HTML report with plots of your code (written next to --results by default)")
     g.add_argument("--config", type=Path, default=cfg.DEFAULT_PATH, help=argparse.SUPPRESS)
     sub.add_parser("stubs", help="regenerate student_template/ from the reference solutions")
     return parser
@@ -45,6 +47,7 @@ def main(argv: list[str] | None = None) -> int:
 
 def _grade(args: argparse.Namespace) -> int:
     from autograder.grader import grade
+    from autograder.progress import Progress
     from autograder.report import render_table
     from autograder.results import to_gradescope, write_json
 
@@ -56,11 +59,21 @@ def _grade(args: argparse.Namespace) -> int:
         assignments = list(dict.fromkeys(args.assignment or ASSIGNMENTS))
         visible = "visible and hidden" if args.with_hidden else "visible"
         print(f"Grading {args.submission} ({', '.join(assignments)}; {visible} checks) ...", flush=True)
-        run = grade(args.submission, assignments, with_hidden=args.with_hidden, config=config)
+        if not args.no_report:
+            from autograder.html_report import prepare
+            prepare()
+        run = grade(args.submission, assignments, with_hidden=args.with_hidden, config=config,
+                    feedback=not args.no_report, progress=Progress(sys.stderr))
     except cfg.ConfigError as exc:
         print(f"neurograde: configuration error: {exc}", file=sys.stderr)
         return 3
     write_json(to_gradescope(run), args.results)
     print(render_table(run, config))
     print(f"\nResults written to {args.results}  ({run.execution_time:.1f} s)")
+    if not args.no_report:
+        from autograder.html_report import report_path, write_report
+        path = report_path(args.results)
+        seconds = write_report(run, config, path, submission=str(args.submission))
+        extra = sum(p.seconds for p in run.feedback) + seconds
+        print(f"Report with plots of your code ({extra:.1f} s): {path}")
     return 0

@@ -10,14 +10,19 @@ import pytest
 from autograder import config as cfg
 from autograder.limits import become_subreaper, kill_strays, why_no_drop
 from autograder.plugin import GradingPlugin
+from autograder.progress import Progress
 from autograder.results import CheckResult, GradingRun
 
 CHECKS_DIR = Path(__file__).resolve().parent / "checks"
 
 
 def grade(submission: Path, assignments: list[str], *, with_hidden: bool = False,
-          config: cfg.Config | None = None) -> GradingRun:
+          config: cfg.Config | None = None, feedback: bool = False,
+          progress: Progress | None = None) -> GradingRun:
     """Run the checks of ``assignments`` against the files in ``submission``.
+
+    ``feedback=True`` also gathers plot data from the student's code for the HTML report (a few tenths of a
+    second per assignment); ``progress`` shows which exercise is running.
 
     Raises :class:`~autograder.config.ConfigError` when grading.yml and the checks disagree; otherwise always
     returns one result per expected check, whatever the submission does.
@@ -28,7 +33,7 @@ def grade(submission: Path, assignments: list[str], *, with_hidden: bool = False
     notes: list[str] = []
     if os.geteuid() == 0 and (why := why_no_drop()):
         notes.append(f"student code ran as root, not as {config.limits.user!r}: {why}")
-    plugin = GradingPlugin(config, Path(submission), assignments, with_hidden)
+    plugin = GradingPlugin(config, Path(submission), assignments, with_hidden, feedback=feedback, progress=progress)
     files = [str(CHECKS_DIR / f"{a}.py") for a in assignments if (CHECKS_DIR / f"{a}.py").exists()]
     if files:
         # Third-party plugins installed next to the grader must not change how checks run.
@@ -54,4 +59,5 @@ def grade(submission: Path, assignments: list[str], *, with_hidden: bool = False
                                  "instructor.")
             notes.append(f"{check.assignment}/{check.id} did not run")
         results.append(result)
-    return GradingRun(results=tuple(results), execution_time=time.monotonic() - start, notes=tuple(notes))
+    return GradingRun(results=tuple(results), execution_time=time.monotonic() - start, notes=tuple(notes),
+                      feedback=tuple(plugin.feedback.panels))

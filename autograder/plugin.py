@@ -16,6 +16,8 @@ import pytest
 
 from autograder import config as cfg
 from autograder.checking import CheckFailure
+from autograder.feedback import FeedbackSession
+from autograder.progress import Progress
 from autograder.remote import Student
 from autograder.results import CheckResult
 from autograder.sandbox import StudentError, StudentProblem, Worker
@@ -33,7 +35,8 @@ class Thresholds(dict):
 
 
 class GradingPlugin:
-    def __init__(self, config: cfg.Config, submission: Path, assignments: list[str], with_hidden: bool) -> None:
+    def __init__(self, config: cfg.Config, submission: Path, assignments: list[str], with_hidden: bool,
+                 *, feedback: bool = False, progress: Progress | None = None) -> None:
         self.config = config
         self.submission = Path(submission)
         self.assignments = assignments
@@ -43,6 +46,8 @@ class GradingPlugin:
         self._workers: dict[str, Worker] = {}
         self._deadlines: dict[str, float] = {}
         self._titles: dict[tuple[str, str], str] = {}
+        self.feedback = FeedbackSession(enabled=feedback)  # plot data for the report, gathered after the checks
+        self.progress = progress or Progress(None)
 
     # -- which checks run ----------------------------------------------------------------------------------
     def expected_checks(self) -> list[cfg.CheckConfig]:
@@ -70,6 +75,7 @@ class GradingPlugin:
         for item in keep:
             doc = (item.function.__doc__ or "").strip().splitlines()
             self._titles[(_assignment_of(item), item.originalname)] = doc[0] if doc else item.originalname
+        self.progress.start(len(keep))
 
     # -- fixtures ------------------------------------------------------------------------------------------
     @pytest.fixture
@@ -79,7 +85,8 @@ class GradingPlugin:
         worker = self._worker(assignment)
         now = time.monotonic()
         deadline = self._deadlines.setdefault(assignment, now + self.config.assignments[assignment].time_limit)
-        return Student(worker, f"{assignment}.{check.id}", min(now + check.timeout, deadline))
+        return self.feedback.student(assignment, worker, f"{assignment}.{check.id}",
+                                     min(now + check.timeout, deadline))
 
     @pytest.fixture
     def thresholds(self, request: pytest.FixtureRequest) -> Thresholds:
@@ -106,6 +113,11 @@ class GradingPlugin:
         return assignment, self.config.assignments[assignment].check(item.originalname)
 
     # -- outcomes ------------------------------------------------------------------------------------------
+    @pytest.hookimpl(tryfirst=True)
+    def pytest_runtest_setup(self, item: pytest.Item) -> None:
+        assignment, check = self._check_of(item)
+        self.progress.check(assignment, check.exercise, self._titles.get((assignment, check.id), check.id))
+
     @pytest.hookimpl(hookwrapper=True)
     def pytest_runtest_makereport(self, item: pytest.Item, call: pytest.CallInfo):
         yield
@@ -122,7 +134,14 @@ class GradingPlugin:
             score=check.points if passed else 0.0, max_score=check.points, visibility=check.visibility,
             passed=passed, output=output, seconds=call.duration)
 
-    def pytest_sessionfinish(self, session: pytest.Session) -> None:
+    def pytest_sessionfinish(self, session: pytest.Session, exitstatus: int) -> None:
+        # Plot data come from the workers the checks used, so they are gathered before the workers close.
+        if self.feedback.enabled and self.config_error is None and exitstatus != pytest.ExitCode.INTERRUPTED:
+            for assignment in self.assignments:
+                if assignment in self.config.assignments:
+                    self.progress.phase(f"{assignment}: drawing plots from your code")
+                    self.feedback.gather(assignment, self._worker(assignment))
+        self.progress.finish()
         self.close()
 
     def close(self) -> None:

@@ -10,7 +10,10 @@ import os
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterable
+from typing import TYPE_CHECKING, Iterable
+
+if TYPE_CHECKING:
+    from autograder.feedback import Panel
 
 #: Gradescope truncates long outputs; keep each test's readable and the whole file far under 1 MB.
 MAX_TEST_OUTPUT_CHARS = 10_000
@@ -40,6 +43,7 @@ class GradingRun:
     results: tuple[CheckResult, ...]
     execution_time: float
     notes: tuple[str, ...] = ()
+    feedback: tuple["Panel", ...] = ()   # plot data from the student's code, for the HTML report
 
     @property
     def score(self) -> float:
@@ -50,22 +54,20 @@ class GradingRun:
         return sum(r.max_score for r in self.results)
 
 
-def _cap(text: str, limit: int) -> str:
-    if len(text) <= limit:
-        return text
-    return text[: limit - 40] + f"\n... ({len(text) - limit + 40} more characters cut)"
-
-
 def to_gradescope(run: GradingRun) -> dict:
-    """The results.json document (Gradescope's autograder specification)."""
-    summary = [f"Score: {run.score:g} / {run.max_score:g}"] + list(run.notes)
+    """The results.json document (Gradescope's autograder specification), outputs in Markdown."""
+    from autograder import markdown
+
     return {
         "score": round(run.score, 6),
         "execution_time": round(run.execution_time, 3),
-        "output": _cap("\n".join(summary), MAX_TOP_OUTPUT_CHARS),
+        "output": markdown.cap(markdown.summary(run), MAX_TOP_OUTPUT_CHARS),
+        "output_format": "md",
+        "test_output_format": "md",
         "tests": [
             {"name": r.name, "score": round(r.score, 6), "max_score": r.max_score, "visibility": r.visibility,
-             "output": _cap(r.output, MAX_TEST_OUTPUT_CHARS), "tags": [r.assignment, r.exercise]}
+             "output": markdown.cap(markdown.check_output(r.output), MAX_TEST_OUTPUT_CHARS),
+             "tags": [r.assignment, r.exercise]}
             for r in run.results
         ],
     }
