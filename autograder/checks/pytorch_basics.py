@@ -23,6 +23,8 @@ HELD_OUT_POINTS = 400
 LINEAR_R2 = 0.85
 #: Learning rates a student might have hard-coded instead of the argument (ours, the contract's, SGD's default).
 OTHER_LRS = (0.1, 0.01, 0.001)
+#: Random inputs on which a collapsed layer is compared with the two layers: few, so messages show them whole.
+INPUT_ROWS = 4
 
 
 def _f32(a: Any) -> np.ndarray:
@@ -140,21 +142,63 @@ def _loss_list(losses: Any, epochs: int, what: str = "losses") -> np.ndarray:
     return np.array(losses, dtype=np.float64)
 
 
-def _trajectory_hint(result: dict, seen: np.ndarray, start: np.ndarray, X, y, lr, epochs, thresholds) -> str:
-    """The most likely mistake behind parameters that did not follow gradient descent."""
-    if not result["same_model"]:
-        return ("train the model you were given (the model argument) and return it; create nn.Linear(m, 1) only "
-                "when model is None")
-    if _close(seen, start, thresholds):
-        return ("the parameters never changed: loss.backward() must come before optimizer.step() (a step before "
-                "backward uses zero gradients), and step() must run every epoch")
-    if _close(seen, _gd_oracle(X, y, start[:-1], start[-1], lr, epochs, accumulate=True)[0], thresholds):
-        return ("your gradients add up over the epochs: call optimizer.zero_grad() at the start of every epoch, "
-                "otherwise loss.backward() adds the new gradient to the old ones")
-    for other in OTHER_LRS:
-        if other != lr and _close(seen, _gd_oracle(X, y, start[:-1], start[-1], other, epochs)[0], thresholds):
-            return (f"your model trained with lr={other}, not the lr argument: pass lr=lr to torch.optim.SGD")
-    return FOUR_STEPS
+class _Run:
+    """One train_linear_model run from injected initial weights, with what NumPy says it should have given."""
+
+    def __init__(self, student, rng, n: int, m: int, lr: float, epochs: int) -> None:
+        self.X, self.y, self.w0, self.b0 = _linear_problem(rng, n, m)
+        self.lr, self.epochs = lr, epochs
+        self.result = student.probe("train_linear_from", self.X, self.y, self.w0, self.b0, lr, epochs)
+        if not self.result["pair"]:
+            fail("a pair (model, losses)", f"a {self.result['returned']}", "end with `return model, losses`")
+        self.params, self.losses = _gd_oracle(self.X, self.y, self.w0, self.b0, lr, epochs)
+        self.m = m
+
+    def known_mistakes(self):
+        """(hint, parameters, losses before each step) of the mistakes we can name, most likely first."""
+        start = np.append(self.w0, self.b0)
+        first = self.losses[0]
+        yield ("the parameters never changed: loss.backward() must come before optimizer.step() (a step before "
+               "backward uses zero gradients), and step() must run every epoch",
+               start, np.full(self.epochs, first))
+        params, losses = _gd_oracle(self.X, self.y, self.w0, self.b0, self.lr, self.epochs, accumulate=True)
+        yield ("your gradients add up over the epochs: call optimizer.zero_grad() at the start of every epoch, "
+               "otherwise loss.backward() adds the new gradient to the old ones", params, losses[:-1])
+        for other in OTHER_LRS:
+            if other != self.lr:
+                params, losses = _gd_oracle(self.X, self.y, self.w0, self.b0, other, self.epochs)
+                yield (f"your model trained with lr={other}, not the lr argument: pass lr=lr to torch.optim.SGD",
+                       params, losses[:-1])
+
+    def hint(self, seen_params: np.ndarray | None, seen_losses: np.ndarray | None, thresholds) -> str:
+        if not self.result["same_model"]:
+            return ("train the model you were given (the model argument) and return it; create nn.Linear(m, 1) "
+                    "only when model is None")
+        for hint, params, losses in self.known_mistakes():
+            if seen_params is not None and _close(seen_params, params, thresholds):
+                return hint
+            if seen_losses is not None and _close(seen_losses, losses, thresholds):
+                return hint
+        return FOUR_STEPS
+
+    def expect_gradient_descent(self, thresholds) -> None:
+        seen = _linear_params(self.result["model"], self.m, "the returned model")
+        if not _close(seen, self.params, thresholds):
+            fail(f"weights and bias [w..., b] = {fmt(self.params)} after {self.epochs} epochs of gradient descent "
+                 f"(lr = {self.lr}) from the given initial weights", fmt(seen), self.hint(seen, None, thresholds))
+
+    def expect_losses_before_each_step(self, thresholds) -> None:
+        seen, expected = _loss_list(self.result["losses"], self.epochs), self.losses[:self.epochs]
+        if _close(seen, expected, thresholds):
+            return
+        if _close(seen, self.losses[1:], thresholds):
+            hint = ("your losses are one epoch late: record loss.item() of the loss computed before "
+                    "optimizer.step(), not a loss computed after the update")
+        elif _close(seen, expected / 2, thresholds):
+            hint = "nn.MSELoss() is mean((u - y)^2), without the 1/2"
+        else:
+            hint = self.hint(None, seen, thresholds)
+        fail(f"losses = {fmt(expected)} (the MSE before each step)", fmt(seen), hint)
 
 
 def _linear_problem(rng, n: int, m: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, float]:
@@ -164,50 +208,14 @@ def _linear_problem(rng, n: int, m: int) -> tuple[np.ndarray, np.ndarray, np.nda
     return X, y, _f32(0.5 * rng.normal(size=m)), float(_f32(0.2))
 
 
-def _expect_gradient_descent(student, rng, thresholds, n: int, m: int, lr: float, epochs: int,
-                             check_losses: bool) -> None:
-    X, y, w0, b0 = _linear_problem(rng, n, m)
-    result = student.probe("train_linear_from", X, y, w0, b0, lr, epochs)
-    if not result["pair"]:
-        fail("a pair (model, losses)", f"a {result['returned']}", "end with `return model, losses`")
-    seen = _linear_params(result["model"], m, "the returned model")
-    expected, losses = _gd_oracle(X, y, w0, b0, lr, epochs)
-    if not _close(seen, expected, thresholds):
-        start = np.append(w0, b0)
-        fail(f"weights and bias [w..., b] = {fmt(expected)} after {epochs} epochs of gradient descent "
-             f"(lr = {lr}) from the given initial weights", fmt(seen),
-             _trajectory_hint(result, seen, start, X, y, lr, epochs, thresholds))
-    if check_losses:
-        _expect_losses_before_each_step(result["losses"], losses, epochs, thresholds)
-
-
-def _expect_losses_before_each_step(returned: Any, oracle: np.ndarray, epochs: int, thresholds) -> None:
-    seen = _loss_list(returned, epochs)
-    if _close(seen, oracle[:epochs], thresholds):
-        return
-    if _close(seen, oracle[1:], thresholds):
-        hint = ("your losses are one epoch late: record loss.item() of the loss computed before optimizer.step(), "
-                "not a loss computed after the update")
-    elif _close(seen, oracle[:epochs] / 2, thresholds):
-        hint = "nn.MSELoss() is mean((u - y)^2), without the 1/2"
-    else:
-        hint = "record loss.item() every epoch, the MSE of that epoch's forward pass, before optimizer.step()"
-    fail(f"losses = {fmt(oracle[:epochs])} (the MSE before each step)", fmt(seen), hint)
-
-
 def test_train_linear_model_follows_gradient_descent_from_given_weights(student, rng, thresholds):
     """from given initial weights, train_linear_model's weights follow gradient descent on the MSE"""
-    _expect_gradient_descent(student, rng, thresholds, n=40, m=3, lr=0.05, epochs=20, check_losses=False)
+    _Run(student, rng, n=40, m=3, lr=0.05, epochs=20).expect_gradient_descent(thresholds)
 
 
 def test_train_linear_model_records_the_mse_before_each_step(student, rng, thresholds):
     """the losses are Python floats, the MSE before each epoch's step"""
-    X, y, w0, b0 = _linear_problem(rng, 30, 2)
-    epochs, lr = 15, 0.05
-    result = student.probe("train_linear_from", X, y, w0, b0, lr, epochs)
-    if not result["pair"]:
-        fail("a pair (model, losses)", f"a {result['returned']}", "end with `return model, losses`")
-    _expect_losses_before_each_step(result["losses"], _gd_oracle(X, y, w0, b0, lr, epochs)[1], epochs, thresholds)
+    _Run(student, rng, n=30, m=2, lr=0.05, epochs=15).expect_losses_before_each_step(thresholds)
 
 
 def test_train_linear_model_default_model_reaches_least_squares(student, rng, thresholds):
@@ -232,7 +240,9 @@ def test_train_linear_model_default_model_reaches_least_squares(student, rng, th
 def test_train_linear_model_on_other_sizes_and_learning_rates(student, rng, thresholds):
     """gradient descent and its losses are right for other sizes and learning rates"""
     for n, m, lr, epochs in ((25, 1, 0.2, 12), (50, 5, 0.02, 25)):
-        _expect_gradient_descent(student, rng, thresholds, n=n, m=m, lr=lr, epochs=epochs, check_losses=True)
+        run = _Run(student, rng, n=n, m=m, lr=lr, epochs=epochs)
+        run.expect_gradient_descent(thresholds)
+        run.expect_losses_before_each_step(thresholds)
 
 
 # --- ex3: make_loader and train_with_loader -----------------------------------------------------------------------
@@ -266,11 +276,14 @@ def _loader_epochs(student, rng, n: int, m: int, batch_size: int, shuffle: bool,
     return out
 
 
+_DROP_LAST = "the last, smaller minibatch is missing: do not pass drop_last=True to DataLoader"
+
+
 def test_make_loader_batches_have_the_requested_sizes(student, rng):
     """70 examples in minibatches of 32 give sizes 32, 32 and a last partial batch of 6"""
     for number, epoch in enumerate(_loader_epochs(student, rng, 70, 3, 32, True, 2), start=1):
         sizes = [len(b) for b in epoch]
-        hint = ("keep the last, smaller minibatch: do not pass drop_last=True" if sizes == [32, 32]
+        hint = (_DROP_LAST if sizes == [32, 32]
                 else "DataLoader(dataset, batch_size=batch_size, shuffle=shuffle) serves consecutive minibatches of "
                      "batch_size examples, the last one smaller")
         expect(sizes == [32, 32, 6], expected="minibatch sizes [32, 32, 6]", seen=f"{sizes} in epoch {number}",
@@ -284,8 +297,9 @@ def test_make_loader_visits_every_example_once_per_epoch(student, rng):
         seen = np.sort(np.concatenate(epoch)) if epoch else np.array([], dtype=int)
         expect(np.array_equal(seen, np.arange(n)), expected=f"each of the {n} examples once in epoch {number}",
                seen=f"{len(seen)} examples, {len(np.unique(seen))} distinct",
-               hint="one epoch is one pass over the whole data set; the loader must be iterable again at every "
-                    "epoch (a DataLoader is; a generator is used up after one pass)")
+               hint=_DROP_LAST if len(seen) == n - n % 8 else
+               "one epoch is one pass over the whole data set; the loader must be iterable again at every "
+               "epoch (a DataLoader is; a generator is used up after one pass)")
 
 
 def test_make_loader_shuffles_each_epoch(student, rng):
@@ -306,6 +320,8 @@ def test_make_loader_keeps_the_order_without_shuffle(student, rng):
     n = 40
     for number, epoch in enumerate(_loader_epochs(student, rng, n, 2, 16, False, 2), start=1):
         order = np.concatenate(epoch) if epoch else np.array([], dtype=int)
+        if np.array_equal(order, np.arange(len(order))) and len(order) < n:
+            fail("every example, in the original order", f"only the first {len(order)} in epoch {number}", _DROP_LAST)
         expect(np.array_equal(order, np.arange(n)), expected="the original order",
                seen=f"another order in epoch {number}", hint="pass the shuffle argument on to DataLoader")
 
@@ -401,7 +417,7 @@ def _collapse(student, rng, n_in: int, n_hidden: int, n_out: int):
     """Random layers (weights in PyTorch's (out, in) layout), inputs, what the student returned, the exact output."""
     W1, b1 = _f32(rng.normal(size=(n_hidden, n_in))), _f32(rng.normal(size=n_hidden))
     W2, b2 = _f32(rng.normal(size=(n_out, n_hidden))), _f32(rng.normal(size=n_out))
-    X = _f32(rng.normal(size=(10, n_in)))
+    X = _f32(rng.normal(size=(INPUT_ROWS, n_in)))
     try:
         facts = student.probe("collapse_facts", W1, b1, W2, b2, X)
     except StudentError as err:
@@ -473,9 +489,11 @@ def _expect_mlp_structure(facts: dict, n_in: int, hidden: int, n_out: int, call:
         fail("Linear, ReLU, Linear", "Linear, Linear",
              "without a non-linearity between them two Linear layers collapse to one linear map (exercise 4): "
              "put nn.ReLU() between them")
+    other_activation = len(kinds) == 3 and kinds[0] == kinds[2] == "Linear"
     expect(kinds == ["Linear", "ReLU", "Linear"], expected="the layers Linear, ReLU, Linear",
            seen=", ".join(kinds) or "no layers",
-           hint="exactly three modules: nn.Linear(in_features, hidden), nn.ReLU(), nn.Linear(hidden, out_features)")
+           hint=f"the non-linearity asked for is nn.ReLU() (the usual default), not {kinds[1]}" if other_activation
+           else "exactly three modules: nn.Linear(in_features, hidden), nn.ReLU(), nn.Linear(hidden, out_features)")
     first, last = facts["layers"][0], facts["layers"][2]
     sizes = ((first["in_features"], first["out_features"]), (last["in_features"], last["out_features"]))
     expect(sizes == ((n_in, hidden), (hidden, n_out)),

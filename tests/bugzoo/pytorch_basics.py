@@ -1,0 +1,118 @@
+"""Bug zoo for pytorch_basics.py: realistic mistakes that must lose points, correct variants that must not."""
+from tests.bugzoo.zoo import Alternative, Mutant
+
+_EX2_ZERO_GRAD = "        optimizer.zero_grad()               # 1. forget last epoch's gradients\n"
+_EX2_BACKWARD = "        loss.backward()                     # 3. d loss / d parameters\n"
+_EX2_STEP = "        optimizer.step()                    # 4. one gradient-descent update\n"
+
+MUTANTS = [
+    # ex1: tensors
+    Mutant("float64_tensors", exercise="ex1", says="float32",
+           replace=[("X_t = torch.tensor(X, dtype=torch.float32)", "X_t = torch.from_numpy(X)")],
+           why="torch.from_numpy keeps NumPy's float64; nn.Linear's weights are float32"),
+    Mutant("y_not_reshaped", exercise="ex1", says="view(-1, 1)",
+           replace=[("y_t = torch.tensor(y, dtype=torch.float32).view(-1, 1)",
+                     "y_t = torch.tensor(y, dtype=torch.float32)")],
+           why="y of shape (n,) broadcasts against the (n, 1) output to (n, n) inside MSELoss"),
+    Mutant("y_as_a_row", exercise="ex1", says="view(-1, 1)",
+           replace=[("y_t = torch.tensor(y, dtype=torch.float32).view(-1, 1)",
+                     "y_t = torch.tensor(y, dtype=torch.float32).view(1, -1)")],
+           why="a (1, n) row instead of an (n, 1) column"),
+    # ex2: the four steps
+    Mutant("missing_zero_grad", exercise="ex2", says="zero_grad",
+           replace=[(_EX2_ZERO_GRAD, "")],
+           why="gradients accumulate across epochs"),
+    Mutant("step_before_backward", exercise="ex2", says="before optimizer.step()",
+           replace=[(_EX2_BACKWARD + _EX2_STEP, _EX2_STEP + _EX2_BACKWARD)],
+           why="the step uses the zeroed gradients, so nothing ever changes"),
+    Mutant("ignores_lr", exercise="ex2", says="lr=lr",
+           replace=[("optimizer = torch.optim.SGD(model.parameters(), lr=lr)",
+                     "optimizer = torch.optim.SGD(model.parameters(), lr=0.01)")],
+           why="a hard-coded learning rate instead of the argument"),
+    Mutant("losses_as_tensors", exercise="ex2", says="item()",
+           replace=[("        losses.append(loss.item())\n", "        losses.append(loss)\n")],
+           why="the loss tensor (with its graph) instead of a Python float"),
+    Mutant("loss_recorded_after_step", exercise="ex2", says="one epoch late",
+           replace=[("        losses.append(loss.item())\n",
+                     "        losses.append(criterion(model(X_t), y_t).item())\n")],
+           why="the loss of the updated model, not the loss before the step"),
+    Mutant("ignores_given_model", exercise="ex2", says="model argument",
+           replace=[("    if model is None:\n        model = nn.Linear(X_t.shape[1], 1)\n",
+                     "    model = nn.Linear(X_t.shape[1], 1)\n")],
+           why="always a fresh nn.Linear, so the given initial weights are thrown away"),
+    # ex3: DataLoader
+    Mutant("loader_not_shuffled", exercise="ex3", says="shuffle",
+           replace=[("batch_size=batch_size, shuffle=shuffle)", "batch_size=batch_size)")],
+           why="DataLoader's default is shuffle=False"),
+    Mutant("loader_drops_last_batch", exercise="ex3", says="drop_last",
+           replace=[("batch_size=batch_size, shuffle=shuffle)", "batch_size=batch_size, shuffle=shuffle, drop_last=True)")],
+           why="the last partial minibatch is lost"),
+    Mutant("loader_shuffles_always", exercise="ex3", says="shuffle argument",
+           replace=[("batch_size=batch_size, shuffle=shuffle)", "batch_size=batch_size, shuffle=True)")],
+           why="shuffle=False is ignored"),
+    Mutant("epoch_loss_is_a_sum", exercise="ex3", says="sum",
+           replace=[("sum(batch_losses) / len(batch_losses)", "sum(batch_losses)")],
+           why="the per-epoch sum instead of the mean of the minibatch losses"),
+    Mutant("one_update_per_epoch", exercise="ex3", says="one update per minibatch",
+           replace=[("            batch_loss.backward()\n            opt.step()\n", "            batch_loss.backward()\n"),
+                    ("        epoch_losses.append(", "        opt.step()\n        epoch_losses.append(")],
+           why="the step outside the minibatch loop: one update per epoch, from the last minibatch's gradient"),
+    Mutant("loader_loop_missing_zero_grad", exercise="ex3", says="zero_grad",
+           replace=[("            opt.zero_grad()\n", "")],
+           why="gradients accumulate across minibatches"),
+    # ex4: stacking
+    Mutant("collapse_wrong_order", exercise="ex4", says="wrong order",
+           replace=[("merged.weight.copy_(W2 @ W1)", "merged.weight.copy_(W1 @ W2)")],
+           why="the chapter's W1 W2 written with PyTorch's (out, in) weights"),
+    Mutant("collapse_forgets_b1_w2", exercise="ex4", says="b1 W2",
+           replace=[("merged.bias.copy_(W2 @ b1 + b2)", "merged.bias.copy_(b2)")],
+           why="(X W1 + b1) W2 + b2 has the bias b1 W2 + b2, not b2"),
+    Mutant("collapse_returns_sequential", exercise="ex4", says="one nn.Linear",
+           replace=[("    return merged\n", "    return nn.Sequential(layer1, layer2)\n")],
+           why="still two layers"),
+    # ex5: non-linearity
+    Mutant("mlp_without_relu", exercise="ex5", says="non-linearity",
+           replace=[("nn.Linear(in_features, hidden), nn.ReLU(), nn.Linear", "nn.Linear(in_features, hidden), nn.Linear")],
+           why="two stacked linear layers are one linear map"),
+    Mutant("mlp_with_sigmoid", exercise="ex5", says="ReLU",
+           replace=[("nn.Linear(in_features, hidden), nn.ReLU(), nn.Linear", "nn.Linear(in_features, hidden), nn.Sigmoid(), nn.Linear")],
+           why="the contract asks for ReLU"),
+    Mutant("linear_model_for_cubic", exercise="ex5", says="non-linearity",
+           replace=[("    model = make_mlp(1, hidden=64)\n", "    model = nn.Linear(1, 1)\n")],
+           why="a straight line cannot fit y = x^3 (R^2 about 0.8 on [-2, 2])"),
+]
+
+ALTERNATIVES = [
+    Alternative("from_numpy_float_and_unsqueeze", replace=[
+        ("X_t = torch.tensor(X, dtype=torch.float32)", "X_t = torch.from_numpy(X).float()"),
+        ("y_t = torch.tensor(y, dtype=torch.float32).view(-1, 1)", "y_t = torch.from_numpy(y).float().unsqueeze(1)"),
+    ], why="torch.from_numpy(...).float() and unsqueeze(1) instead of torch.tensor(..., dtype) and view(-1, 1)"),
+    Alternative("model_zero_grad_and_set_to_none", replace=[
+        (_EX2_ZERO_GRAD, "        model.zero_grad()\n"),
+        ("            opt.zero_grad()\n", "            opt.zero_grad(set_to_none=True)\n"),
+        ("        losses.append(loss.item())\n", "        losses.append(float(loss))\n"),
+    ], why="model.zero_grad(), zero_grad(set_to_none=True), float(loss) instead of loss.item()"),
+    Alternative("running_totals_and_functional_collapse", replace=[
+        ("        batch_losses = []\n", "        total, count = 0.0, 0\n"),
+        ("            batch_losses.append(batch_loss.item())\n",
+         "            total += batch_loss.detach().item()\n            count += 1\n"),
+        ("sum(batch_losses) / len(batch_losses)", "total / count"),
+        ("    merged = nn.Linear(layer1.in_features, layer2.out_features)\n    with torch.no_grad():\n"
+         "        merged.weight.copy_(W2 @ W1)\n        merged.bias.copy_(W2 @ b1 + b2)\n",
+         "    merged = nn.Linear(layer1.in_features, layer2.out_features)\n"
+         "    merged.weight = nn.Parameter((W2 @ W1).detach().clone())\n"
+         "    with torch.no_grad():\n        merged.bias = nn.Parameter(layer2(b1).clone())\n"),
+    ], why="a running total for the epoch mean; the merged bias as layer2(b1), parameters assigned as nn.Parameter"),
+    Alternative("sgd_momentum_for_cubic", replace=[
+        ("    model = make_mlp(1, hidden=64)\n", "    model = make_mlp(1, hidden=32)\n"),
+        ("optimizer = torch.optim.Adam(model.parameters(), lr=0.01)",
+         "optimizer = torch.optim.SGD(model.parameters(), lr=0.005, momentum=0.9)"),
+    ], why="any optimiser may train fit_cubic's network"),
+    Alternative("rmsprop_default_mlp_in_float64", replace=[
+        ("    model = make_mlp(1, hidden=64)\n", "    model = make_mlp(1).double()\n    x, y = x.double(), y.double()\n"),
+        ("optimizer = torch.optim.Adam(model.parameters(), lr=0.01)",
+         "optimizer = torch.optim.RMSprop(model.parameters(), lr=0.005)"),
+        ("    for _ in range(1000):\n        optimizer.zero_grad()\n        loss = criterion(model(x), y)",
+         "    for _ in range(1500):\n        optimizer.zero_grad()\n        loss = criterion(model(x), y)"),
+    ], why="the default 16 hidden units, RMSprop, and a float64 network are the student's design choices"),
+]
