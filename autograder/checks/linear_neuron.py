@@ -590,8 +590,10 @@ def _expect_unchanged_1d(neuron, a0: float, b0: float, doing: str) -> None:
 
 def test_unknown_mode_raises_before_any_update(student, rng):
     """fit raises ValueError for an unknown mode, before touching the parameters"""
-    x, y = _data_1d(rng, 10)
-    X = _f32(rng.normal(size=(10, 3)))
+    # n = 40 > the default batch_size of 32: an unknown mode that falls through to minibatch sampling runs
+    # silently instead of failing by accident
+    x, y = _data_1d(rng, 40)
+    X = _f32(rng.normal(size=(40, 3)))
     for mode in ("stochastic", "full"):
         neuron = _neuron_1d(student, 0.5, 0.25)
         _expect_value_error(lambda: neuron.fit(x, y, lr=0.1, epochs=3, mode=mode),
@@ -689,7 +691,8 @@ def test_minibatch_with_full_batch_size_equals_batch_mode(student, rng, threshol
     results = {}
     for mode in ("batch", "minibatch"):
         neuron = _neuron(student, np.array([0.5, 0.25, -0.5]), 0.75)
-        history = _history_values(neuron.fit(X, y, lr=0.125, epochs=5, mode=mode, batch_size=n))
+        history = _history_values(_fit_explaining_shape_errors(
+            lambda: neuron.fit(X, y, lr=0.125, epochs=5, mode=mode, batch_size=n)))
         w, b = _params(neuron, 3)
         results[mode] = (*w, b, *history)
     expect(_close(results["minibatch"], results["batch"], thresholds),
@@ -773,7 +776,7 @@ def test_multi_neuron_starts_with_w_none_then_random_w_of_shape_m(student, rng):
     expect(neuron.history == [], expected="history = []", seen=fmt(neuron.history),
            hint="set self.history = [] in __init__")
     X, y = _linear_data(rng, 20, 4)
-    neuron.fit(X, y, lr=0.0, epochs=1)  # lr = 0: w keeps its initial values
+    _fit_explaining_shape_errors(lambda: neuron.fit(X, y, lr=0.0, epochs=1))  # lr = 0: w keeps its initial values
     w = as_array(neuron.w, "w after the first fit", (4,),
                  "fit sets self.w = np.random.rand(m) (shape (m,), one weight per feature) when w is None")
     expect(bool(np.all((w >= 0) & (w < 1))), expected="initial w drawn from U[0, 1)", seen=fmt(w),
@@ -822,7 +825,7 @@ def test_multi_fit_continues_from_the_current_w(student, rng, thresholds):
     X, y = _linear_data(rng, 20, 3)
     w0, b0, lr = np.array([0.25, 0.5, -0.75]), 0.5, 0.125
     neuron = _neuron(student, w0, b0)
-    neuron.fit(X, y, lr=lr, epochs=2)
+    _fit_explaining_shape_errors(lambda: neuron.fit(X, y, lr=lr, epochs=2))
     neuron.fit(X, y, lr=lr, epochs=3)
     w, b = _params(neuron, 3)
     w_exp, b_exp = _trajectory(X, y, w0, b0, lr, 5)[-1]
@@ -855,7 +858,7 @@ def _expect_column_y_same_or_valueerror(student, X, y, mode: str, thresholds, *,
            seen=f"w of shape {w.shape}, b of shape {b.shape}", hint=hint)
     if mode == "batch":
         flat = _neuron(student, w0, b0)
-        flat.fit(X, y, lr=0.05, epochs=3, mode=mode)
+        _fit_explaining_shape_errors(lambda: flat.fit(X, y, lr=0.05, epochs=3, mode=mode))
         same = _close(np.append(w, float(b)), np.append(*_params(flat, m)), thresholds) and _close(
             _history_values(history), _history_values(flat.history), thresholds)
         expect(same, expected=f"the same w, b and history with y of shape ({n}, 1) as with y of shape ({n},)",
