@@ -109,7 +109,11 @@ def _exercise(assignment: str, exercise: str, results: list[CheckResult], config
     state = "full" if got >= top else ("none" if got == 0 else "part")
     failed = [r for r in results if not r.passed]
     title = _exercise_title(config, assignment, exercise)
-    rows = "".join(_check(r) for r in results)
+    rows, previous = [], None
+    for r in results:  # a message repeated by consecutive checks (a stub's "Not implemented yet") shows once
+        rows.append(_check(r, repeated=not r.passed and r.output == previous))
+        previous = None if r.passed else r.output
+    rows = "".join(rows)
     passed = len(results) - len(failed)
     checks = (f'<details class="checks"{" open" if failed else ""}><summary>{passed} of {len(results)} checks '
               f'passed</summary><ul>{rows}</ul></details>')
@@ -118,11 +122,13 @@ def _exercise(assignment: str, exercise: str, results: list[CheckResult], config
             f'<span class="pill {state}">{got:g} / {top:g}</span></h3>{checks}{plots}</article>')
 
 
-def _check(r: CheckResult) -> str:
+def _check(r: CheckResult, *, repeated: bool = False) -> str:
     mark = '<span class="ok" title="passed">&#10003;</span>' if r.passed else \
         '<span class="ko" title="failed">&#10007;</span>'
     tag = "" if r.visibility == "visible" else ' <span class="tag">hidden</span>'
     message = "" if r.passed or not r.output else _message(r.output)
+    if message and repeated:
+        message = '<p class="same">Same message as above.</p>'
     return (f'<li class="{"pass" if r.passed else "fail"}">{mark}<span class="ct">{_e(r.title)}{tag}</span>'
             f'<span class="cp">{r.score:g} / {r.max_score:g}</span>{message}</li>')
 
@@ -278,6 +284,7 @@ details.checks summary { cursor:pointer; color:var(--muted); font-size:14px; mar
        padding:8px 10px; font-size:14px; }
 pre.msg { white-space:pre-wrap; word-break:break-word; font-family: ui-monospace, "DejaVu Sans Mono", monospace;
           font-size:13px; }
+.same { grid-column:2 / 4; margin:2px 0 0; color:var(--muted); font-size:13px; font-style:italic; }
 .msg .row { display:grid; grid-template-columns:74px 1fr; gap:8px; padding:1px 0; }
 .msg .lab { color:var(--muted); font-weight:600; }
 .msg .val code { white-space:pre-wrap; word-break:break-word; }
