@@ -58,6 +58,8 @@ def _number(value: Any, what: str) -> float:
 
 
 def _history_values(history: Any, what: str = "history") -> list[float]:
+    if history is None:
+        fail(f"{what} as a Python list", "None", "end fit with `return self.history`")
     if not isinstance(history, list):
         fail(f"{what} as a Python list", fmt(history),
              "start with self.history = [] in __init__ and append one number per iteration")
@@ -847,7 +849,7 @@ def _expect_column_y_same_or_valueerror(student, X, y, mode: str, thresholds, *,
         if err.exc_type == "ValueError":
             return  # rejecting a column y is allowed by the contract
         raise
-    hint = (f"with y of shape ({n}, 1), u - y broadcasts to an ({n}, {n}) matrix (the chapter's (n,) vs (n, 1) trap): "
+    hint = (f"with y of shape ({n}, 1), u - y broadcasts to a {n} x {n} matrix (the chapter's (n,) vs (n, 1) trap): "
             "flatten y (y = y.reshape(-1)) or raise ValueError")
     w = as_array(neuron.w, f"w after fit with y of shape ({n}, 1) in {mode} mode", hint=hint)
     b = np.asarray(neuron.b, dtype=np.float64)
@@ -867,8 +869,11 @@ def _expect_column_y_same_or_valueerror(student, X, y, mode: str, thresholds, *,
 
 def test_column_y_gives_the_same_result_or_a_valueerror(student, rng, thresholds):
     """fit with y of shape (n, 1) gives exactly the (n,) result or raises ValueError (batch mode)"""
-    X, y = _linear_data(rng, 15, 3)
-    _expect_column_y_same_or_valueerror(student, X, y, "batch", thresholds)
+    # m = 1 and n = m are the shapes where an (n, n) error matrix flows on silently (for other m, the update
+    # w - lr * grad_w happens to fail with a broadcasting ValueError)
+    for n, m in ((15, 1), (6, 6), (15, 3)):
+        X, y = _linear_data(rng, n, m)
+        _expect_column_y_same_or_valueerror(student, X, y, "batch", thresholds)
 
 
 def test_column_y_never_broadcasts_in_any_mode(student, rng, thresholds):
