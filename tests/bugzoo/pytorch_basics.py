@@ -105,14 +105,14 @@ ALTERNATIVES = [
     ], why="a running total for the epoch mean; the merged bias as layer2(b1), parameters assigned as nn.Parameter"),
     Alternative("sgd_momentum_for_cubic", replace=[
         ("    model = make_mlp(1, hidden=64)\n", "    model = make_mlp(1, hidden=32)\n"),
-        ("optimizer = torch.optim.Adam(model.parameters(), lr=0.01)",
+        ("optimizer = torch.optim.Adam(model.parameters(), lr=0.02)",
          "optimizer = torch.optim.SGD(model.parameters(), lr=0.005, momentum=0.9)"),
     ], why="any optimiser may train fit_cubic's network"),
     Alternative("rmsprop_default_mlp_in_float64", replace=[
         ("    model = make_mlp(1, hidden=64)\n", "    model = make_mlp(1).double()\n    x, y = x.double(), y.double()\n"),
-        ("optimizer = torch.optim.Adam(model.parameters(), lr=0.01)",
+        ("optimizer = torch.optim.Adam(model.parameters(), lr=0.02)",
          "optimizer = torch.optim.RMSprop(model.parameters(), lr=0.005)"),
-        ("    for _ in range(1000):\n        optimizer.zero_grad()\n        loss = criterion(model(x), y)",
+        ("    for _ in range(500):\n        optimizer.zero_grad()\n        loss = criterion(model(x), y)",
          "    for _ in range(1500):\n        optimizer.zero_grad()\n        loss = criterion(model(x), y)"),
     ], why="the default 16 hidden units, RMSprop, and a float64 network are the student's design choices"),
 ]
