@@ -130,7 +130,7 @@ def _linear_params(model: dict, m: int, where: str) -> np.ndarray:
 
 def _loss_list(losses: Any, epochs: int, what: str = "losses") -> np.ndarray:
     """The returned losses as an array, after checking they are a list of ``epochs`` Python floats."""
-    if not isinstance(losses, list):
+    if not isinstance(losses, (list, tuple)):
         fail(f"{what} as a list of {epochs} Python floats", fmt(losses),
              "start from losses = [] and append loss.item() once per epoch")
     expect(len(losses) == epochs, expected=f"{epochs} values in {what}, one per epoch", seen=f"{len(losses)} values",
