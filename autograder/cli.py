@@ -59,21 +59,24 @@ def _grade(args: argparse.Namespace) -> int:
         assignments = list(dict.fromkeys(args.assignment or ASSIGNMENTS))
         visible = "visible and hidden" if args.with_hidden else "visible"
         print(f"Grading {args.submission} ({', '.join(assignments)}; {visible} checks) ...", flush=True)
+        renderer = None
         if not args.no_report:
-            from autograder.html_report import prepare
-            prepare()
+            from autograder.html_report import Prerenderer
+            renderer = Prerenderer()  # draws each plot while the next assignment is graded
         run = grade(args.submission, assignments, with_hidden=args.with_hidden, config=config,
-                    feedback=not args.no_report, progress=Progress(sys.stderr))
+                    feedback=renderer is not None, progress=Progress(sys.stderr),
+                    on_panel=renderer.submit if renderer else None)
     except cfg.ConfigError as exc:
         print(f"neurograde: configuration error: {exc}", file=sys.stderr)
         return 3
     write_json(to_gradescope(run), args.results)
     print(render_table(run, config))
     print(f"\nResults written to {args.results}  ({run.execution_time:.1f} s)")
-    if not args.no_report:
+    if renderer is not None:
         from autograder.html_report import report_path, write_report
         path = report_path(args.results)
-        seconds = write_report(run, config, path, submission=str(args.submission))
+        seconds = write_report(run, config, path, submission=str(args.submission), renderer=renderer)
+        renderer.close()
         extra = sum(p.seconds for p in run.feedback) + seconds
         print(f"Report with plots of your code ({extra:.1f} s): {path}")
     return 0

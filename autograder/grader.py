@@ -4,10 +4,12 @@ from __future__ import annotations
 import os
 import time
 from pathlib import Path
+from typing import Callable
 
 import pytest
 
 from autograder import config as cfg
+from autograder.feedback import Panel
 from autograder.limits import become_subreaper, kill_strays, why_no_drop
 from autograder.plugin import GradingPlugin
 from autograder.progress import Progress
@@ -18,11 +20,12 @@ CHECKS_DIR = Path(__file__).resolve().parent / "checks"
 
 def grade(submission: Path, assignments: list[str], *, with_hidden: bool = False,
           config: cfg.Config | None = None, feedback: bool = False,
-          progress: Progress | None = None) -> GradingRun:
+          progress: Progress | None = None, on_panel: Callable[[Panel], None] | None = None) -> GradingRun:
     """Run the checks of ``assignments`` against the files in ``submission``.
 
     ``feedback=True`` also gathers plot data from the student's code for the HTML report (a few tenths of a
-    second per assignment); ``progress`` shows which exercise is running.
+    second per assignment), each handed to ``on_panel`` as soon as it exists; ``progress`` shows which exercise
+    is running.
 
     Raises :class:`~autograder.config.ConfigError` when grading.yml and the checks disagree; otherwise always
     returns one result per expected check, whatever the submission does.
@@ -33,7 +36,8 @@ def grade(submission: Path, assignments: list[str], *, with_hidden: bool = False
     notes: list[str] = []
     if os.geteuid() == 0 and (why := why_no_drop()):
         notes.append(f"student code ran as root, not as {config.limits.user!r}: {why}")
-    plugin = GradingPlugin(config, Path(submission), assignments, with_hidden, feedback=feedback, progress=progress)
+    plugin = GradingPlugin(config, Path(submission), assignments, with_hidden, feedback=feedback, progress=progress,
+                           on_panel=on_panel)
     files = [str(CHECKS_DIR / f"{a}.py") for a in assignments if (CHECKS_DIR / f"{a}.py").exists()]
     if files:
         # Third-party plugins installed next to the grader must not change how checks run.

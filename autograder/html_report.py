@@ -33,18 +33,38 @@ def report_path(results: Path) -> Path:
     return results.with_name("report.html" if results.stem == "results" else f"{results.stem}-report.html")
 
 
-def prepare() -> None:
-    """Import matplotlib in a background thread while grading runs (it takes about half a second)."""
-    import threading
+class Prerenderer:
+    """Draws panels in a background thread while grading goes on (``grade(..., on_panel=prerenderer.submit)``).
 
-    from autograder.figures import warm_up
-    threading.Thread(target=warm_up, name="import-matplotlib", daemon=True).start()
+    Checks mostly wait for the worker process, so the figures of one assignment are drawn while the next one is
+    graded; importing matplotlib (about half a second) happens there too.
+    """
+
+    def __init__(self) -> None:
+        from concurrent.futures import ThreadPoolExecutor
+
+        from autograder.figures import warm_up
+        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="neurograde-figures")
+        self._pool.submit(warm_up)
+        self._futures: dict[int, object] = {}
+
+    def submit(self, panel: Panel) -> None:
+        if panel.has_plot:
+            self._futures[id(panel)] = self._pool.submit(_png_uri, panel)
+
+    def uri(self, panel: Panel) -> str | None:
+        future = self._futures.get(id(panel))
+        return future.result() if future is not None else _png_uri(panel)
+
+    def close(self) -> None:
+        self._pool.shutdown(wait=True)
 
 
-def write_report(run: GradingRun, config: Config, path: Path, *, submission: str = "") -> float:
+def write_report(run: GradingRun, config: Config, path: Path, *, submission: str = "",
+                 renderer: Prerenderer | None = None) -> float:
     """Render the page and write it atomically to ``path``; returns the seconds spent."""
     start = time.perf_counter()
-    page = render_html(run, config, submission=submission)
+    page = render_html(run, config, submission=submission, renderer=renderer)
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".report-", suffix=".html")
@@ -54,9 +74,10 @@ def write_report(run: GradingRun, config: Config, path: Path, *, submission: str
     return time.perf_counter() - start
 
 
-def render_html(run: GradingRun, config: Config, *, submission: str = "") -> str:
-    """The whole page as one string."""
-    images = {id(p): _png_uri(p) for p in run.feedback if p.has_plot}
+def render_html(run: GradingRun, config: Config, *, submission: str = "", renderer: Prerenderer | None = None) -> str:
+    """The whole page as one string (figures drawn now, or taken from ``renderer``)."""
+    draw = renderer.uri if renderer is not None else _png_uri
+    images = {id(p): draw(p) for p in run.feedback if p.has_plot}
     groups = by_exercise(run.results)
     assignments = list(dict.fromkeys(a for a, _ in groups))
     body = [_header(run, config, groups, assignments, submission)]

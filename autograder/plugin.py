@@ -9,14 +9,14 @@ from __future__ import annotations
 import time
 import zlib
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any, Callable, Mapping
 
 import numpy as np
 import pytest
 
 from autograder import config as cfg
 from autograder.checking import CheckFailure
-from autograder.feedback import FeedbackSession
+from autograder.feedback import FeedbackSession, Panel
 from autograder.progress import Progress
 from autograder.remote import Student
 from autograder.results import CheckResult
@@ -36,7 +36,8 @@ class Thresholds(dict):
 
 class GradingPlugin:
     def __init__(self, config: cfg.Config, submission: Path, assignments: list[str], with_hidden: bool,
-                 *, feedback: bool = False, progress: Progress | None = None) -> None:
+                 *, feedback: bool = False, progress: Progress | None = None,
+                 on_panel: Callable[[Panel], None] | None = None) -> None:
         self.config = config
         self.submission = Path(submission)
         self.assignments = assignments
@@ -46,7 +47,8 @@ class GradingPlugin:
         self._workers: dict[str, Worker] = {}
         self._deadlines: dict[str, float] = {}
         self._titles: dict[tuple[str, str], str] = {}
-        self.feedback = FeedbackSession(enabled=feedback)  # plot data for the report, gathered after the checks
+        # Plot data for the report, gathered from each assignment's worker right after its last check.
+        self.feedback = FeedbackSession(enabled=feedback, on_panel=on_panel)
         self.progress = progress or Progress(None)
 
     # -- which checks run ----------------------------------------------------------------------------------
@@ -134,15 +136,25 @@ class GradingPlugin:
             score=check.points if passed else 0.0, max_score=check.points, visibility=check.visibility,
             passed=passed, output=output, seconds=call.duration)
 
+    def pytest_runtest_teardown(self, item: pytest.Item, nextitem: pytest.Item | None) -> None:
+        # The assignment's last check is done: gather its plot data now, from the worker the checks used, so
+        # that the figures can be drawn while the next assignment is graded.
+        assignment = _assignment_of(item)
+        if nextitem is None or _assignment_of(nextitem) != assignment:
+            self._gather_feedback(assignment)
+
     def pytest_sessionfinish(self, session: pytest.Session, exitstatus: int) -> None:
-        # Plot data come from the workers the checks used, so they are gathered before the workers close.
-        if self.feedback.enabled and self.config_error is None and exitstatus != pytest.ExitCode.INTERRUPTED:
-            for assignment in self.assignments:
-                if assignment in self.config.assignments:
-                    self.progress.phase(f"{assignment}: drawing plots from your code")
-                    self.feedback.gather(assignment, self._worker(assignment))
+        if exitstatus != pytest.ExitCode.INTERRUPTED:
+            for assignment in self.assignments:  # those whose checks never ran still get their messages
+                self._gather_feedback(assignment)
         self.progress.finish()
         self.close()
+
+    def _gather_feedback(self, assignment: str) -> None:
+        if self.feedback.enabled and self.config_error is None and assignment in self.config.assignments \
+                and assignment not in self.feedback.gathered:
+            self.progress.phase(f"{assignment}: drawing plots from your code")
+            self.feedback.gather(assignment, self._worker(assignment))
 
     def close(self) -> None:
         for worker in self._workers.values():

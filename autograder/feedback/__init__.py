@@ -107,9 +107,11 @@ class _RecordingStudent(Student):
 class FeedbackSession:
     """Feedback for one grading: records what checks share, then gathers every assignment's panels."""
 
-    def __init__(self, enabled: bool) -> None:
+    def __init__(self, enabled: bool, on_panel: Callable[[Panel], None] | None = None) -> None:
         self.enabled = enabled
+        self.on_panel = on_panel          # e.g. start drawing the panel while grading goes on
         self.panels: list[Panel] = []
+        self.gathered: set[str] = set()
         self._recorded: dict[str, dict[str, list]] = {}
         self._modules: dict[str, Any] = {}
 
@@ -121,10 +123,14 @@ class FeedbackSession:
         return _RecordingStudent(worker, check_id, deadline, keep, self._recorded.setdefault(assignment, {}))
 
     def gather(self, assignment: str, worker: Worker) -> list[Panel]:
-        """Run every gatherer of ``assignment`` on its (still running) worker; never raises."""
-        if not self.enabled:
+        """Run every gatherer of ``assignment`` on its (still running) worker, once; never raises."""
+        if not self.enabled or assignment in self.gathered:
             return []
-        module = self._module(assignment)
+        self.gathered.add(assignment)
+        try:
+            module = self._module(assignment)
+        except Exception:  # a broken feedback module costs the plots, never the grading
+            return []
         panels = []
         timeouts = 0
         for gatherer in getattr(module, "GATHERERS", ()):
@@ -135,6 +141,11 @@ class FeedbackSession:
             panel = run_gatherer(assignment, gatherer, worker, self._recorded.get(assignment, {}))
             timeouts += panel.message.startswith(TIMEOUT_PREFIX)
             panels.append(panel)
+            if self.on_panel is not None:
+                try:
+                    self.on_panel(panel)
+                except Exception:  # a listener's problem must not cost the student their grade
+                    pass
         self.panels += panels
         return panels
 
