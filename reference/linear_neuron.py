@@ -84,6 +84,7 @@ class LinearNeuron1D:
 
     def forward(self, x: np.ndarray) -> np.ndarray:
         """a * x + b for an array x of any shape, without a Python loop."""
+        # TODO: one line; NumPy applies a * x + b to every element at once (no for loop, no np.vectorize).
         ### BEGIN SOLUTION
         return self.a * np.asarray(x) + self.b
         ### END SOLUTION
@@ -136,6 +137,7 @@ class LinearNeuron:
     def __init__(self) -> None:
         """w is None until the first fit (m is not known yet); b is a random float from U[0, 1)."""
         self.w: np.ndarray | None = None
+        # TODO: b, a random float from U[0, 1)
         ### BEGIN SOLUTION
         self.b = float(np.random.rand())
         ### END SOLUTION
@@ -143,6 +145,7 @@ class LinearNeuron:
 
     def forward(self, X: np.ndarray) -> np.ndarray:
         """X @ w + b, shape (n,)."""
+        # TODO: one line, no loop.
         ### BEGIN SOLUTION
         return np.asarray(X) @ self.w + self.b
         ### END SOLUTION

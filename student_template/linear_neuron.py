@@ -69,6 +69,7 @@ class LinearNeuron1D:
 
     def forward(self, x: np.ndarray) -> np.ndarray:
         """a * x + b for an array x of any shape, without a Python loop."""
+        # TODO: one line; NumPy applies a * x + b to every element at once (no for loop, no np.vectorize).
         # YOUR CODE HERE
         raise NotImplementedError()
 
@@ -103,12 +104,14 @@ class LinearNeuron:
     def __init__(self) -> None:
         """w is None until the first fit (m is not known yet); b is a random float from U[0, 1)."""
         self.w: np.ndarray | None = None
+        # TODO: b, a random float from U[0, 1)
         # YOUR CODE HERE
         raise NotImplementedError()
         self.history: list[float] = []
 
     def forward(self, X: np.ndarray) -> np.ndarray:
         """X @ w + b, shape (n,)."""
+        # TODO: one line, no loop.
         # YOUR CODE HERE
         raise NotImplementedError()
 
