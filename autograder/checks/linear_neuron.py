@@ -717,7 +717,8 @@ def test_random_modes_differ_between_runs(student, rng):
         expect(np.ptp(a) > 0, expected=f"different results for 3 {mode} fits from the same (a, b)",
                seen=f"the same a = {fmt(a[0])} every time",
                hint="draw new random indices at every iteration of every fit; do not reseed inside fit "
-                    "(np.random.seed(0) or default_rng(0) in fit replays the same 'random' batches every time)")
+                    "(np.random.seed(0) or default_rng(0) in fit replays the same 'random' batches every time), "
+                    "and use the batch_size you are given (a minibatch of all n examples is not random)")
 
 
 def test_noise_is_largest_for_sgd_then_minibatch_then_batch(student, rng, thresholds):
