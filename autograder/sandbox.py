@@ -156,7 +156,9 @@ class Worker:
     def request(self, message: dict, deadline: float) -> Any:
         """Send one request; return the decoded value (handles stay :class:`wire.Handle`)."""
         if self._import_problem is not None:
-            raise self._import_problem
+            # A fresh traceback each time: re-raising the same exception object would grow its traceback by one
+            # check's frames per check, and pytest's failure report of every later check with it (quadratic).
+            raise self._import_problem.with_traceback(None)
         if self._proc is None:
             began = time.monotonic()
             try:
