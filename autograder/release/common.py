@@ -173,27 +173,28 @@ def copy_tree(src: Path, dst: Path) -> None:
 
 
 def copy_engine(release: Release, dest: Path, assignments: Iterable[str], *, hidden: bool) -> Path:
-    """Copy the grading engine into ``dest/autograder``: its modules, the checks and probes of ``assignments``,
-    and, unless ``hidden``, with every hidden check function cut out of the checks files."""
+    """Copy the grading engine into ``dest/autograder``: every module and subpackage but the release tooling, with
+    per-assignment files (``checks/<a>.py``, ``probes/<a>.py``, ...) of ``assignments`` only, and, unless
+    ``hidden``, every hidden check function cut out of the checks files."""
     src = release.kit / "autograder"
     out = dest / "autograder"
-    out.mkdir(parents=True, exist_ok=True)
-    for path in sorted(src.iterdir()):
-        if path.is_file() and path.name not in ENGINE_EXCLUDE and path.suffix in (".py", ".json"):
-            shutil.copyfile(path, out / path.name)
-    for sub in ("checks", "probes"):
-        (out / sub).mkdir(exist_ok=True)
-        for name in ("__init__.py", "pytest.ini"):
-            if (src / sub / name).is_file():
-                shutil.copyfile(src / sub / name, out / sub / name)
-    for a in assignments:
+    wanted = set(assignments)
+    others = {f"{a}.py" for a in ASSIGNMENTS} - {f"{a}.py" for a in wanted}
+
+    def ignore(folder: str, names: list[str]) -> set[str]:
+        skipped = _ignore(folder, names)
+        if Path(folder) == src:
+            skipped |= set(ENGINE_EXCLUDE) & set(names)
+        else:
+            skipped |= others & set(names)
+        return skipped
+
+    shutil.copytree(src, out, ignore=ignore, dirs_exist_ok=True)
+    for a in wanted:
         source = release.checks_file(a).read_text()
         if not hidden:
             source = cut_functions(source, [c for c in release.hidden_ids(a) if c in check_functions(source)])
         (out / "checks" / f"{a}.py").write_text(source)
-        probe = src / "probes" / f"{a}.py"
-        if probe.is_file():
-            shutil.copyfile(probe, out / "probes" / f"{a}.py")
     return out
 
 

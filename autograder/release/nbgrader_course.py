@@ -56,6 +56,7 @@ def split_reference(reference: str) -> list[str]:
     ``if __name__ == "__main__":`` block is dropped: in a notebook it would run."""
     tree = ast.parse(reference)
     lines = reference.splitlines()
+    previous_end = 0
     drop: set[int] = set()
     starts = []
     for node in tree.body:
@@ -64,9 +65,14 @@ def split_reference(reference: str) -> list[str]:
             drop.update(range(node.lineno, node.end_lineno + 1))
         elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
             start = min([node.lineno, *(d.lineno for d in node.decorator_list)])
-            while start > 1 and lines[start - 2].lstrip().startswith("#"):
+            # The comments above a definition (a section header, even one set off by a blank line) open its cell.
+            # Indented comments (an END SOLUTION marker) still belong to the definition above.
+            while start - 1 > previous_end and (lines[start - 2].startswith("#") or not lines[start - 2].strip()):
                 start -= 1
+            while not lines[start - 1].strip():
+                start += 1
             starts.append(start)
+        previous_end = node.end_lineno
     bounds = [1, *starts, len(lines) + 1]
     cells = []
     for a, b in zip(bounds, bounds[1:]):
@@ -83,11 +89,14 @@ def _literal(source: str) -> str:
     return repr(source)
 
 
-def check_cell_source(release: Release, assignment: str, exercise: str) -> str:
-    ex = release.config.assignments[assignment].exercises[exercise]
+def check_cell_source(release: Release, assignment: str, exercise: str, *, first: bool) -> str:
+    """A check cell. The first one's hidden region registers the hidden checks of every exercise (one grading then
+    serves all the check cells); each other one's registers its own, in case the code changed in between."""
+    a = release.config.assignments[assignment]
+    ex = a.exercises[exercise]
     visible = sum(c.points for c in ex.checks.values() if not c.hidden)
-    hidden = [c for c in ex.checks.values() if c.hidden]
-    text = [f"# Checks of {exercise} ({visible:g} of its points run here; the rest when your notebook is graded).",
+    hidden = [c for e in a.exercises.values() for c in e.checks.values() if c.hidden and (first or e is ex)]
+    text = [f"# Checks of {exercise}: {visible:g} of its points run here, the rest when your notebook is graded.",
             "# Run this cell to check your work: it grades the code cells above in a separate process.",
             "from neurograde_nb import Exercise",
             f"checks = Exercise({assignment!r}, {exercise!r})"]
@@ -95,8 +104,9 @@ def check_cell_source(release: Release, assignment: str, exercise: str) -> str:
         source = release.checks_file(assignment).read_text()
         text.append(HIDDEN_BEGIN)
         for c in hidden:
-            text.append(f"checks.add_hidden({c.id!r}, points={c.points:g}, visibility={c.visibility!r}, "
-                        f"timeout={c.timeout:g}, source={_literal(function_source(source, c.id))})")
+            text.append(f"checks.add_hidden({c.id!r}, exercise={c.exercise!r}, points={c.points:g}, "
+                        f"visibility={c.visibility!r}, timeout={c.timeout:g}, "
+                        f"source={_literal(function_source(source, c.id))})")
         text.append(HIDDEN_END)
     text.append("checks.run()")
     return "\n".join(text)
@@ -125,14 +135,16 @@ def build_notebook(release: Release, assignment: str) -> dict:
             cells.append(code_cell(text, {"grade": False, "solution": False, "locked": True, "grade_id": grade_id}))
     cells.append(markdown_cell("## Checks\n\nOne cell per exercise, worth the exercise's points. Run them after "
                                "the code cells above (Kernel > Restart & Run All runs everything in order)."))
+    first = True
     for ex_id, ex in a.exercises.items():
         points = sum(c.points for c in ex.checks.values())
         if points == 0:
             continue
         cells.append(markdown_cell(f"### {ex_id}: {ex.title} ({points:g} points)"))
-        cells.append(code_cell(check_cell_source(release, assignment, ex_id),
+        cells.append(code_cell(check_cell_source(release, assignment, ex_id, first=first),
                                {"grade": True, "solution": False, "locked": True, "points": points,
                                 "grade_id": f"{assignment}_{ex_id}_checks"}))
+        first = False
     for number, cell in enumerate(cells):
         cell["id"] = _cell_id(assignment, number)
     return {"cells": cells, "nbformat": 4, "nbformat_minor": 5,

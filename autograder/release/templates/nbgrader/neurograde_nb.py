@@ -2,15 +2,17 @@
 
 A check cell builds an ``Exercise`` and ends with ``checks.run()``. ``run`` writes the code cells you ran (every
 code cell but the check cells) to ``<assignment>.py`` in a temporary folder, grades that file with
-``python -m autograder grade`` against the checks of this one exercise, prints what passed and what did not, and
-returns the points earned. nbgrader reads that number as the cell's score. Your code never runs inside this
+``python -m autograder grade`` in a private copy of the grader, prints the outcome of this exercise's checks and
+returns the points they earned; nbgrader reads that number as the cell's score. One grading serves every check
+cell while your code stays the same, so only the first check cell takes time. Your code never runs inside this
 kernel during a check: the grader imports it in its own sandboxed process, exactly as ``make grade`` does.
 
 This file is part of the assignment: editing it changes nothing, nbgrader puts the original back before grading.
 """
 from __future__ import annotations
 
-import ast
+import hashlib
+import json
 import re
 import shutil
 import subprocess
@@ -32,8 +34,13 @@ STARTUP_MARGIN_S = 60
 @dataclass(frozen=True)
 class HiddenCheck:
     check_id: str
+    exercise: str
     entry: dict
     source: str
+
+
+#: Gradings of this kernel: (assignment, hash of the code) -> [(hidden check ids it ran, results.json)].
+_GRADINGS: dict[tuple[str, str], list[tuple[frozenset, dict]]] = {}
 
 
 def module_source() -> str:
@@ -55,24 +62,6 @@ def module_source() -> str:
     return "\n".join([*dict.fromkeys(future), *body]) + "\n"
 
 
-def _check_spans(source: str) -> dict[str, tuple[int, int]]:
-    lines = source.splitlines()
-    spans = {}
-    for node in ast.parse(source).body:
-        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and node.name.startswith("test_"):
-            start = min([node.lineno, *(d.lineno for d in node.decorator_list)])
-            while start > 1 and lines[start - 2].lstrip().startswith("#"):
-                start -= 1
-            spans[node.name] = (start, node.end_lineno)
-    return spans
-
-
-def _keep_checks(source: str, keep: set[str]) -> str:
-    """The checks file with only the check functions ``keep``; helpers and imports stay."""
-    drop = {n for name, (a, b) in _check_spans(source).items() if name not in keep for n in range(a, b + 1)}
-    return "".join(line for n, line in enumerate(source.splitlines(keepends=True), start=1) if n not in drop)
-
-
 class Exercise:
     """The checks of one exercise of one assignment."""
 
@@ -81,66 +70,34 @@ class Exercise:
         self.exercise = exercise
         self.hidden: list[HiddenCheck] = []
 
-    def add_hidden(self, check_id: str, *, points: float, visibility: str = "hidden", timeout: float | None = None,
-                   source: str) -> None:
-        """A check that is not shipped with the notebook (it runs when the notebook is graded)."""
+    def add_hidden(self, check_id: str, *, exercise: str, points: float, visibility: str = "hidden",
+                   timeout: float | None = None, source: str) -> None:
+        """A check that is not shipped with the notebook (it runs when the notebook is graded). The first check
+        cell registers those of every exercise, so that one grading serves all the check cells."""
         entry = {"points": points, "visibility": visibility}
         if timeout is not None:
             entry["timeout"] = timeout
-        self.hidden.append(HiddenCheck(check_id, entry, source))
-
-    # -- grading -------------------------------------------------------------------------------------------
-    def _kit(self, root: Path) -> tuple[Path, float, float]:
-        """A private copy of the grader whose grading.yml and checks file hold only this exercise's checks.
-        Returns (its folder, the exercise's points, seconds to allow)."""
-        kit = root / "kit"
-        shutil.copytree(KIT / "autograder", kit / "autograder", ignore=shutil.ignore_patterns("__pycache__"))
-        shutil.copytree(KIT / "data", kit / "data")
-        raw = yaml.safe_load((KIT / "grading.yml").read_text())
-        body = raw["assignments"][self.assignment]
-        exercise = body["exercises"][self.exercise]
-        checks = dict(exercise["checks"])
-        checks.update({h.check_id: h.entry for h in self.hidden})
-        exercise["checks"] = checks
-        body["exercises"] = {self.exercise: exercise}
-        points = sum(float(c["points"]) for c in checks.values())
-        body["total_points"] = points
-        raw["assignments"] = {self.assignment: body}
-        (kit / "grading.yml").write_text(yaml.safe_dump(raw, sort_keys=False))
-        checks_file = kit / "autograder" / "checks" / f"{self.assignment}.py"
-        text = _keep_checks(checks_file.read_text(), set(checks))
-        checks_file.write_text(text + "".join(f"\n\n{h.source.strip()}\n" for h in self.hidden))
-        defaults = raw.get("defaults") or {}
-        seconds = (float(body.get("time_limit") or defaults.get("assignment_time_limit", 120))
-                   + float(body.get("import_timeout") or defaults.get("import_timeout", 30)) + STARTUP_MARGIN_S)
-        return kit, points, seconds
+        self.hidden.append(HiddenCheck(check_id, exercise, entry, source))
 
     def run(self) -> float:
-        """Grade the code cells above against this exercise's checks; print the outcome; return the points."""
-        with tempfile.TemporaryDirectory(prefix="neurograde-nb-") as tmp:
-            root = Path(tmp)
-            kit, points, seconds = self._kit(root)
-            if points == 0:
-                print(f"{self.exercise}: no check runs here; this exercise is graded by hidden checks only.")
-                return 0.0
-            submission = root / "submission"
-            submission.mkdir()
-            (submission / f"{self.assignment}.py").write_text(module_source())
-            results = root / "results.json"
-            cmd = [sys.executable, "-m", "autograder", "grade", "--submission", str(submission),
-                   "--assignment", self.assignment, "--results", str(results)]
-            if self.hidden:
-                cmd.append("--with-hidden")
-            proc = subprocess.run(cmd, cwd=kit, capture_output=True, text=True, timeout=seconds)
-            if proc.returncode != 0 or not results.is_file():
-                # The grader's own output may quote check code: show it only when no hidden check was involved.
-                detail = "" if self.hidden else "\n" + (proc.stderr or proc.stdout)[-1500:]
-                raise RuntimeError(f"the grader could not run (exit status {proc.returncode}): tell your "
-                                   f"instructor.{detail}")
-            doc = __import__("json").loads(results.read_text())
+        """Grade the code cells above; print the outcome of this exercise's checks; return their points.
+
+        Never raises: a traceback would print this cell's source, hidden checks included, into the graded
+        notebook and its feedback. When the grader itself cannot run, the cell says so and scores 0."""
+        try:
+            doc = self._grading()
+        except Exception as exc:  # the grader's failure, not the student's: say so, score 0
+            print(f"{self.assignment} {self.exercise}: the grader could not run ({type(exc).__name__}): 0 points. "
+                  "Tell your instructor.")
+            return 0.0
+        if doc is None:
+            return 0.0
         tests = [t for t in doc["tests"] if t["tags"] == [self.assignment, self.exercise]]
         score = sum(t["score"] for t in tests)
         top = sum(t["max_score"] for t in tests)
+        if not tests:
+            print(f"{self.exercise}: no check runs here; this exercise is graded by hidden checks only.")
+            return 0.0
         print(f"{self.assignment} {self.exercise}: {score:g} / {top:g} points")
         for t in tests:
             mark = "ok  " if t["score"] >= t["max_score"] else "FAIL"
@@ -150,3 +107,61 @@ class Exercise:
             if t["output"] and t["score"] < t["max_score"]:
                 print("       " + t["output"].replace("\n", "\n       "))
         return float(round(score, 6))
+
+    # -- grading -------------------------------------------------------------------------------------------
+    def _grading(self) -> dict | None:
+        """results.json of a grading of the current code that ran (at least) this cell's hidden checks."""
+        source = module_source()
+        key = (self.assignment, hashlib.sha256(source.encode()).hexdigest())
+        wanted = frozenset(h.check_id for h in self.hidden)
+        for ran, doc in _GRADINGS.get(key, []):
+            if wanted <= ran:
+                return doc
+        doc = self._grade(source)
+        if doc is not None:
+            _GRADINGS.setdefault(key, []).append((wanted, doc))
+        return doc
+
+    def _kit(self, root: Path) -> tuple[Path, float]:
+        """A private copy of the grader with this cell's hidden checks added to the visible ones.
+        Returns (its folder, seconds to allow)."""
+        kit = root / "kit"
+        shutil.copytree(KIT / "autograder", kit / "autograder", ignore=shutil.ignore_patterns("__pycache__"))
+        shutil.copytree(KIT / "data", kit / "data")
+        raw = yaml.safe_load((KIT / "grading.yml").read_text())
+        body = raw["assignments"][self.assignment]
+        for h in self.hidden:
+            body["exercises"][h.exercise]["checks"][h.check_id] = h.entry
+        body["total_points"] = sum(float(c["points"]) for ex in body["exercises"].values()
+                                   for c in ex["checks"].values())
+        raw["assignments"] = {self.assignment: body}
+        (kit / "grading.yml").write_text(yaml.safe_dump(raw, sort_keys=False))
+        if self.hidden:
+            checks_file = kit / "autograder" / "checks" / f"{self.assignment}.py"
+            checks_file.write_text(checks_file.read_text()
+                                   + "".join(f"\n\n{h.source.strip()}\n" for h in self.hidden))
+        defaults = raw.get("defaults") or {}
+        seconds = (float(body.get("time_limit") or defaults.get("assignment_time_limit", 120))
+                   + float(body.get("import_timeout") or defaults.get("import_timeout", 30)) + STARTUP_MARGIN_S)
+        return kit, seconds
+
+    def _grade(self, source: str) -> dict | None:
+        with tempfile.TemporaryDirectory(prefix="neurograde-nb-") as tmp:
+            root = Path(tmp)
+            kit, seconds = self._kit(root)
+            submission = root / "submission"
+            submission.mkdir()
+            (submission / f"{self.assignment}.py").write_text(source)
+            results = root / "results.json"
+            cmd = [sys.executable, "-m", "autograder", "grade", "--submission", str(submission),
+                   "--assignment", self.assignment, "--results", str(results)]
+            if self.hidden:
+                cmd.append("--with-hidden")
+            proc = subprocess.run(cmd, cwd=kit, capture_output=True, text=True, timeout=seconds)
+            if proc.returncode != 0 or not results.is_file():
+                # The grader's own output may quote check code: show it only when no hidden check was involved.
+                detail = "" if self.hidden else "\n" + (proc.stderr or proc.stdout)[-1500:]
+                print(f"{self.assignment} {self.exercise}: the grader could not run (exit status "
+                      f"{proc.returncode}): 0 points. Tell your instructor.{detail}")
+                return None
+            return json.loads(results.read_text())

@@ -1,0 +1,273 @@
+"""`make release`: the student bundle and the Gradescope autograders, proven end to end from what dist/ holds.
+
+The release is built once per session (tests/release_support.py). The student zip is unpacked into an empty
+folder and graded there with its own Makefile; each Gradescope zip is unpacked into a simulated /autograder
+layout (the root given by AUTOGRADER_ROOT) and its run_autograder runs on the reference, the stubs, a submission
+that crashes and a grader that dies. Every results.json is validated against the schema.
+"""
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import zipfile
+from pathlib import Path
+
+import pytest
+import yaml
+
+from autograder import config as cfg
+from autograder.limits import why_no_drop
+from autograder.release import gradescope
+from autograder.release.common import (Release, check_functions, cut_functions, find_leaks, reduced_grading,
+                                       unzip)
+from autograder.release.measure import measure
+from autograder.stubs import make_stub
+from tests.conftest import KIT_ROOT
+from tests.release_support import built_dist, validate
+
+CONFIG = cfg.load()
+RELEASE = Release.load(dist=Path("unused"))
+ASSIGNMENTS = RELEASE.assignments
+ZIPS = list(gradescope.targets(RELEASE))
+#: Gradescope's default autograder container: 768 MB of memory and half a CPU.
+GRADESCOPE_MEMORY_MB = 768
+#: Gradescope's default autograder timeout (10 minutes); with half a CPU, wall time is about 2 x CPU time.
+GRADESCOPE_TIMEOUT_S = 600
+#: Crashes the interpreter at import: the worker dies of SIGSEGV before any check runs.
+CRASH = "import ctypes\nctypes.string_at(0)\n"
+
+
+@pytest.fixture(scope="module")
+def dist(tmp_path_factory) -> Path:
+    return built_dist(tmp_path_factory)
+
+
+def total_points(assignments: list[str]) -> float:
+    return sum(CONFIG.assignments[a].total_points for a in assignments)
+
+
+# -- the steps' building blocks ---------------------------------------------------------------------------------
+
+def test_cut_functions_removes_decorated_functions_and_keeps_the_rest():
+    source = ("import x\n\n\n# about f\n@deco\n@deco2(1)\ndef test_f(a):\n    return 1\n\n\n"
+              "def _helper():\n    pass\n\n\ndef test_g():\n    '''doc'''\n")
+    out = cut_functions(source, ["test_f"])
+    assert "test_f" not in out and "deco" not in out and "about f" not in out
+    assert "def _helper():" in out and "def test_g():" in out and out.startswith("import x\n")
+    assert check_functions(out) == ["test_g"]
+
+
+def test_reduced_grading_keeps_visible_checks_with_their_total():
+    raw = yaml.safe_load((KIT_ROOT / "grading.yml").read_text())
+    reduced = reduced_grading(raw, ASSIGNMENTS, keep_hidden=False)
+    config = cfg.parse(reduced)
+    for a in ASSIGNMENTS:
+        visible = [c for c in CONFIG.assignments[a].checks() if not c.hidden]
+        assert [c.id for c in config.assignments[a].checks()] == [c.id for c in visible]
+        assert config.assignments[a].total_points == sum(c.points for c in visible)
+
+
+def test_leak_scan_finds_reference_code_and_hidden_checks(tmp_path):
+    """The scan itself works: a folder holding the reference or a hidden check is caught."""
+    for a in ASSIGNMENTS:
+        (tmp_path / "ref").mkdir(exist_ok=True)
+        (tmp_path / "ref" / f"{a}.py").write_text(make_stub(RELEASE.reference(a)) + "\n"
+                                                  + RELEASE.reference(a).replace("### BEGIN SOLUTION", "")
+                                                  .replace("### END SOLUTION", ""))
+        assert any("reference" in p for p in find_leaks(tmp_path / "ref", RELEASE)), a
+        if RELEASE.hidden_ids(a):
+            (tmp_path / "checks.py").write_text(RELEASE.checks_file(a).read_text())
+            problems = find_leaks(tmp_path / "checks.py", RELEASE)
+            assert any("hidden check" in p for p in problems), a
+
+
+# -- the student bundle --------------------------------------------------------------------------------------------
+
+def test_student_bundle_and_zip_hold_no_reference_and_no_hidden_check(dist):
+    folder = dist / "student"
+    assert not (folder / "reference").exists() and not (folder / "tests").exists()
+    assert not list(folder.rglob("stubs.py")) and not list(folder.rglob("release"))
+    assert find_leaks(folder, RELEASE) == []
+    assert find_leaks(dist / "student.zip", RELEASE) == []
+    for a in ASSIGNMENTS:
+        shipped = check_functions((folder / "autograder" / "checks" / f"{a}.py").read_text())
+        assert shipped == [c.id for c in CONFIG.assignments[a].checks() if not c.hidden
+                           and c.id in shipped], "a visible check went missing"
+        assert set(shipped) == {c.id for c in CONFIG.assignments[a].checks() if not c.hidden}
+
+
+def test_student_zip_holds_the_bundle(dist):
+    with zipfile.ZipFile(dist / "student.zip") as zf:
+        names = set(zf.namelist())
+    on_disk = {p.relative_to(dist / "student").as_posix() for p in (dist / "student").rglob("*") if p.is_file()}
+    assert names == on_disk
+    assert {"Makefile", "README.md", "grading.yml", "requirements.txt"} <= names
+    assert {f"student_template/{a}.py" for a in ASSIGNMENTS} <= names
+
+
+def make_grade(folder: Path, *extra: str) -> subprocess.CompletedProcess:
+    """`make grade` in an unpacked bundle, with this interpreter standing in for the .venv it would create."""
+    return subprocess.run(["make", "--no-print-directory", "grade", f"PY={sys.executable}", "VENV_READY=", *extra],
+                          cwd=folder, capture_output=True, text=True, timeout=600)
+
+
+def test_make_grade_in_the_unpacked_student_zip_gives_the_stub_table(dist, tmp_path):
+    folder = unzip(dist / "student.zip", tmp_path / "fresh")
+    proc = make_grade(folder)
+    assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-2000:]
+    assert "Not implemented yet" in proc.stdout and "Total" in proc.stdout
+    doc = json.loads((folder / "results" / "results.json").read_text())
+    validate(doc)
+    visible = [c for a in ASSIGNMENTS for c in CONFIG.assignments[a].checks() if not c.hidden]
+    assert len(doc["tests"]) == len(visible) and doc["score"] == 0
+    assert all(t["visibility"] == "visible" for t in doc["tests"])
+
+
+def test_reference_scores_every_visible_point_in_the_student_bundle(dist, tmp_path):
+    folder = unzip(dist / "student.zip", tmp_path / "fresh")
+    shutil.copytree(KIT_ROOT / "reference", tmp_path / "solution")
+    proc = make_grade(folder, f"SUBMISSION={tmp_path / 'solution'}")
+    assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-2000:]
+    doc = json.loads((folder / "results" / "results.json").read_text())
+    validate(doc)
+    visible = sum(c.points for a in ASSIGNMENTS for c in CONFIG.assignments[a].checks() if not c.hidden)
+    assert doc["score"] == pytest.approx(visible), [t["name"] for t in doc["tests"] if t["score"] < t["max_score"]]
+
+
+# -- Gradescope --------------------------------------------------------------------------------------------------
+
+def test_every_gradescope_zip_has_the_scripts_at_its_root_and_no_reference(dist):
+    for name in ZIPS:
+        path = dist / "gradescope" / f"{name}.zip"
+        with zipfile.ZipFile(path) as zf:
+            infos = {i.filename: i for i in zf.infolist()}
+            setup = zf.read("setup.sh").decode()
+        for script in ("setup.sh", "run_autograder"):
+            assert script in infos, f"{name}.zip: {script} is not at the root"
+            assert (infos[script].external_attr >> 16) & 0o111, f"{name}.zip: {script} is not executable"
+        assert not any(n.startswith(("reference/", "tests/", "student_template/")) for n in infos)
+        assert find_leaks(path, RELEASE, hidden_allowed=True) == []
+        assert "download.pytorch.org/whl/cpu" in setup and "cu1" not in setup
+        assert subprocess.run(["bash", "-n", "-c", setup]).returncode == 0
+
+
+def gradescope_layout(dist: Path, name: str, root: Path, files: dict[str, str]) -> Path:
+    """/autograder as Gradescope lays it out: source/ (the zip), run_autograder copied to the root, submission/."""
+    unzip(dist / "gradescope" / f"{name}.zip", root / "source")
+    shutil.copyfile(root / "source" / "run_autograder", root / "run_autograder")
+    (root / "run_autograder").chmod(0o755)
+    (root / "submission").mkdir()
+    for fname, text in files.items():
+        (root / "submission" / fname).write_text(text)
+    return root
+
+
+def run_autograder(root: Path, python: str = sys.executable) -> tuple[dict, subprocess.CompletedProcess]:
+    env = {**os.environ, "AUTOGRADER_ROOT": str(root), "NEUROGRADE_PYTHON": python}
+    proc = subprocess.run([str(root / "run_autograder")], cwd=root, env=env, capture_output=True, text=True,
+                          timeout=900)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    doc = json.loads((root / "results" / "results.json").read_text())
+    validate(doc)
+    return doc, proc
+
+
+def submission_files(kind: str, assignments: list[str]) -> dict[str, str]:
+    if kind == "reference":
+        return {f"{a}.py": RELEASE.reference(a) for a in assignments}
+    if kind == "stubs":
+        return {f"{a}.py": make_stub(RELEASE.reference(a)) for a in assignments}
+    return {f"{a}.py": CRASH for a in assignments}
+
+
+@pytest.mark.parametrize("name", ZIPS)
+def test_gradescope_reference_scores_full_marks(dist, tmp_path, name):
+    assignments = gradescope.targets(RELEASE)[name]
+    files = {**submission_files("reference", assignments), "notes.txt": "not graded", "conftest.py": "raise SystemExit"}
+    root = gradescope_layout(dist, name, tmp_path / "autograder", files)
+    doc, proc = run_autograder(root)
+    assert doc["score"] == pytest.approx(total_points(assignments)), proc.stdout[-3000:]
+    assert sum(t["max_score"] for t in doc["tests"]) == pytest.approx(total_points(assignments))
+    assert {t["tags"][0] for t in doc["tests"]} == set(assignments)
+    assert any(t["visibility"] != "visible" for t in doc["tests"]) == any(RELEASE.hidden_ids(a) for a in assignments)
+
+
+@pytest.mark.parametrize("name", ZIPS)
+@pytest.mark.parametrize("kind", ["stubs", "crash"])
+def test_gradescope_stubs_and_crashes_score_zero(dist, tmp_path, name, kind):
+    assignments = gradescope.targets(RELEASE)[name]
+    root = gradescope_layout(dist, name, tmp_path / "autograder", submission_files(kind, assignments))
+    doc, _ = run_autograder(root)
+    assert doc["score"] == 0
+    assert sum(t["max_score"] for t in doc["tests"]) == pytest.approx(total_points(assignments))
+    if kind == "crash":
+        assert all("killed by signal" in t["output"] or "could not be imported" in t["output"]
+                   for t in doc["tests"]), doc["tests"][0]["output"]
+
+
+def test_gradescope_finds_files_in_a_subfolder_and_ignores_symlinks(dist, tmp_path):
+    a = ASSIGNMENTS[0]
+    root = gradescope_layout(dist, a, tmp_path / "autograder", {})
+    (root / "submission" / "my_project").mkdir()
+    (root / "submission" / "my_project" / f"{a}.py").write_text(make_stub(RELEASE.reference(a)))
+    doc, proc = run_autograder(root)
+    assert "my_project" in proc.stdout and "missing" not in json.dumps(doc)
+    shutil.rmtree(root / "results")
+    shutil.rmtree(root / "submission" / "my_project")
+    (root / "submission" / f"{a}.py").symlink_to(root / "source" / "autograder" / "checks" / f"{a}.py")
+    doc, _ = run_autograder(root)
+    assert doc["score"] == 0 and all("missing" in t["output"] for t in doc["tests"])
+
+
+def test_gradescope_writes_a_zero_with_a_message_when_the_grader_dies(dist, tmp_path):
+    name = ZIPS[0]
+    files = submission_files("reference", gradescope.targets(RELEASE)[name])
+    root = gradescope_layout(dist, name, tmp_path / "interpreter", files)
+    doc, proc = run_autograder(root, python="/bin/false")   # the interpreter itself fails
+    assert doc["score"] == 0 and doc["tests"] == [] and "could not grade" in doc["output"]
+    root = gradescope_layout(dist, name, tmp_path / "config", files)
+    (root / "source" / "grading.yml").write_text("assignments: {bogus: 1}\n")   # the grader stops with an error
+    doc, proc = run_autograder(root)
+    assert doc["score"] == 0 and "exit status 3" in doc["output"], proc.stderr
+
+
+@pytest.mark.skipif(os.geteuid() != 0 or why_no_drop() is not None,
+                    reason="needs root and an interpreter other users can run (as on Gradescope)")
+def test_gradescope_student_code_cannot_read_the_checks_or_the_results(dist, request):
+    name = gradescope.KIT_ZIP
+    assignments = gradescope.targets(RELEASE)[name]
+    # Outside pytest's private (0700) tmp folders: only run_autograder's own permissions may keep students out.
+    root = Path(tempfile.mkdtemp(prefix="neurograde-gs-test-"))
+    root.chmod(0o755)
+    request.addfinalizer(lambda: shutil.rmtree(root, ignore_errors=True))
+    probe = (f"\n\ndef _neurograde_try_to_read():\n    import os\n    for path in {str(root / 'source')!r}, "
+             f"{str(root / 'results')!r}:\n        try:\n            os.listdir(path)\n        except OSError:\n"
+             "            continue\n        raise RuntimeError('read ' + path)\n\n\n_neurograde_try_to_read()\n")
+    files = {f"{a}.py": RELEASE.reference(a) + probe for a in assignments}
+    gradescope_layout(dist, name, root, files)
+    (root / "results").mkdir()
+    for path in (root / "source", root / "results", *(root / "source").rglob("*")):
+        path.chmod(0o755 if path.is_dir() else 0o644)   # readable to all until run_autograder locks it
+    doc, proc = run_autograder(root)
+    assert doc["score"] == pytest.approx(total_points(assignments)), [t["output"] for t in doc["tests"]
+                                                                      if t["score"] < t["max_score"]][:3]
+    assert "ran as root" not in doc["output"]
+
+
+def test_whole_kit_grading_fits_gradescope_default_memory_and_time(dist, tmp_path):
+    """Peak memory of the whole process tree (proportional set size) under 768 MB; CPU time x 2 (half a CPU)
+    under the default timeout. The numbers are printed for docs/instructors.md."""
+    name = gradescope.KIT_ZIP
+    assignments = gradescope.targets(RELEASE)[name]
+    root = gradescope_layout(dist, name, tmp_path / "autograder", submission_files("reference", assignments))
+    env = {**os.environ, "AUTOGRADER_ROOT": str(root), "NEUROGRADE_PYTHON": sys.executable}
+    m = measure([str(root / "run_autograder")], env=env, cwd=str(root))
+    print(f"whole-kit grading of the reference: {m}")
+    assert m.exit_status == 0
+    assert json.loads((root / "results" / "results.json").read_text())["score"] == total_points(assignments)
+    assert m.peak_pss_mb < GRADESCOPE_MEMORY_MB, m
+    assert 2 * m.cpu_s < GRADESCOPE_TIMEOUT_S, m
