@@ -239,11 +239,10 @@ class NeuralNetworkMiniBatch(NeuralNetworkScratch):
         minibatch losses (each computed before that minibatch's update).
         """
         ### BEGIN SOLUTION
-        rng = np.random.default_rng()
         m = X.shape[0]
         losses = []
         for _ in range(epochs):
-            order = rng.permutation(m)
+            order = np.random.permutation(m)
             batch_losses = []
             for start in range(0, m, batch_size):
                 idx = order[start:start + batch_size]

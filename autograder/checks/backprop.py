@@ -27,9 +27,9 @@ ACTIVATION_STEP = 1e-5
 
 # --- small helpers ----------------------------------------------------------------------------------------------
 
-def _sigmoid(z: np.ndarray) -> np.ndarray:
-    """The logistic function without overflow (tanh saturates gracefully)."""
-    return 0.5 * (1.0 + np.tanh(0.5 * np.asarray(z, dtype=np.float64)))
+def _sigmoid(z: Any) -> np.ndarray:
+    """The logistic function exp(-log(1 + exp(-z))): no overflow, full relative precision on both tails."""
+    return np.exp(-np.logaddexp(0.0, -np.asarray(z, dtype=np.float64)))
 
 
 def _matches(seen: Any, expected: Any, rtol: float = 1e-7, atol: float = 1e-10) -> bool:
