@@ -14,11 +14,13 @@ ASSIGNMENT ?=
 RESULTS ?= results/results.json
 JOBS ?= 2
 
-.PHONY: grade grade-hidden test stubs data venv clean help
+.PHONY: grade grade-hidden grade-all bench test stubs data venv clean help
 
 help:
 	@echo "make grade [SUBMISSION=dir] [ASSIGNMENT='name ...']   grade a submission (default: student_template/)"
 	@echo "make test                                            run the kit's own test suite"
+	@echo "make grade-all DIR=folder-or-zip [JOBS=2]            grade a whole class into results/gradebook.csv"
+	@echo "make bench                                           time and measure grading (see README, Performance)"
 	@echo "make stubs                                           regenerate student_template/ from reference/"
 	@echo "make data                                            rebuild data/ from ../shared/datasets/"
 
@@ -44,6 +46,13 @@ grade-hidden: $(RUNTIME_STAMP)
 
 test: $(DEV_STAMP)
 	$(PY) -m pytest -n $(JOBS) tests
+
+grade-all: $(RUNTIME_STAMP)
+	@test -n "$(DIR)" || { echo "usage: make grade-all DIR=submissions/ [JOBS=2] [OUT=results/gradebook.csv]"; exit 2; }
+	$(PY) -m autograder grade-all $(DIR) --jobs $(JOBS) --out $(or $(OUT),results/gradebook.csv)
+
+bench: $(DEV_STAMP)
+	$(PY) scripts/bench.py
 
 stubs: $(RUNTIME_STAMP)
 	$(PY) -m autograder stubs

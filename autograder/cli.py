@@ -30,6 +30,16 @@ def build_parser() -> argparse.ArgumentParser:
                    help="skip the HTML report with plots of your code (written next to --results by default)")
     g.add_argument("--config", type=Path, default=cfg.DEFAULT_PATH, help=argparse.SUPPRESS)
     sub.add_parser("stubs", help="regenerate student_template/ from the reference solutions")
+    r = sub.add_parser("release", help="write dist/: the student bundle, Gradescope zips, the nbgrader course")
+    r.add_argument("--dist", type=Path, default=KIT_ROOT / "dist", help="output folder (default: dist/)")
+    r.add_argument("--only", action="append", choices=("student", "gradescope", "nbgrader"), metavar="TARGET",
+                   help="build only this target, repeatable: student, gradescope, nbgrader (default: all)")
+    b = sub.add_parser("grade-all", help="grade a whole class (one submission per student) in parallel")
+    b.add_argument("source", type=Path, help="folder of student folders, Gradescope export zip, or LMS download folder")
+    b.add_argument("--jobs", type=int, default=2, help="submissions graded at once (default: 2)")
+    b.add_argument("--out", type=Path, default=Path("results/gradebook.csv"), help="CSV gradebook to write")
+    b.add_argument("--force", action="store_true", help="regrade submissions whose files did not change")
+    b.add_argument("--config", type=Path, default=cfg.DEFAULT_PATH, help=argparse.SUPPRESS)
     return parser
 
 
@@ -37,6 +47,11 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     if args.command == "grade":
         return _grade(args)
+    if args.command == "grade-all":
+        return _grade_all(args)
+    if args.command == "release":
+        from autograder.release import main as release
+        return release(args.dist, args.only)
     if args.command == "stubs":
         from autograder.stubs import write_stubs
         for path in write_stubs():
@@ -79,4 +94,25 @@ def _grade(args: argparse.Namespace) -> int:
         renderer.close()
         extra = sum(p.seconds for p in run.feedback) + seconds
         print(f"Report with plots of your code ({extra:.1f} s): {path}")
+    return 0
+
+
+def _grade_all(args: argparse.Namespace) -> int:
+    from autograder.bulk import grade_all
+
+    if not args.source.exists():
+        print(f"neurograde: error: {args.source} does not exist", file=sys.stderr)
+        return 2
+    if args.jobs < 1:
+        print("neurograde: error: --jobs must be at least 1", file=sys.stderr)
+        return 2
+    try:
+        rows = grade_all(args.source, args.out, jobs=args.jobs, force=args.force, config_path=args.config)
+    except (ValueError, cfg.ConfigError) as exc:
+        print(f"neurograde: error: {exc}", file=sys.stderr)
+        return 2
+    failed = [r for r in rows if not r.status.startswith("ok")]
+    print(f"Graded {len(rows)} submission(s); gradebook: {args.out}"
+          + (f"; {len(failed)} did not finish normally: " + ", ".join(f"{r.student} ({r.status})" for r in failed)
+             if failed else ""))
     return 0

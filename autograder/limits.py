@@ -34,6 +34,8 @@ class Limits:
         another user could not run this Python (see :func:`why_no_drop`)."""
         if why_no_drop() is not None:
             return None
+        if uid := os.environ.get("NEUROGRADE_SANDBOX_UID"):  # bulk grading: one uid per concurrent grader
+            return int(uid), int(uid)
         try:
             entry = pwd.getpwnam(self.user)
             return entry.pw_uid, entry.pw_gid

@@ -1,0 +1,180 @@
+"""Benchmark of grading (``make bench``): a measurement, not a test.
+
+Prints one table: wall time, CPU time and peak memory (RSS of the whole process tree, sampled) of grading the
+reference and the stubs per assignment and for the whole kit with hidden checks; the floor, a bare process that
+imports the same libraries and runs each reference function once on the same kind of data; and the throughput of
+bulk grading 50 mixed submissions with --jobs 2.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import resource
+import shutil
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+KIT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(KIT))
+
+from autograder.config import ASSIGNMENTS  # noqa: E402
+
+TARGET_WALL = 10.0
+TARGET_FLOOR_RATIO = 1.5
+TARGET_RSS_MB = 768
+TARGET_PER_MINUTE = 20
+
+FLOOR = r"""
+import sys, numpy as np
+sys.path.insert(0, "{reference}")
+sys.path.insert(0, "{kit}")
+from autograder import datasets
+import sklearn.preprocessing, sklearn.linear_model, pandas
+names = {names!r}
+if "linear_neuron" in names:
+    import linear_neuron as ln
+    X, y, _ = datasets.abalone_features()
+    ln.gradient_1d(X[:, 0], y, 0.1, 0.2)
+    n1 = ln.LinearNeuron1D(); n1.fit(X[:, 0], y, lr=0.5, epochs=50)
+    ln.critical_learning_rate(X[:, 0])
+    n = ln.LinearNeuron(); n.fit(X, y, lr=0.1, epochs=50, mode="minibatch")
+    Xh, yh, _ = datasets.house_features()
+    tr, te = datasets.train_test_split_indices(len(yh))
+    ln.train_house_model(Xh[tr], yh[tr], Xh[te], yh[te], epochs=200)
+if "backprop" in names:
+    import backprop as bp
+    X, y = datasets.make_xor()
+    bp.train_single_neuron(X, y, epochs=1000)
+    net = bp.NeuralNetworkScratch([2, 4, 1]); net.train(X, y, epochs=2000)
+    Xs, ys = datasets.make_spirals()
+    Xs = (Xs - Xs.mean(0)) / Xs.std(0)
+    mb = bp.NeuralNetworkMiniBatch([2, 16, 16, 1]); mb.train_minibatch(Xs, ys, epochs=300)
+if "pytorch_basics" in names:
+    import torch, pytorch_basics as pb
+    X, y, _, _ = datasets.make_linear()
+    Xt, yt = pb.to_tensors(X, y)
+    pb.train_linear_model(Xt, yt, epochs=100)
+    pb.train_with_loader(torch.nn.Linear(X.shape[1], 1), pb.make_loader(Xt, yt), epochs=10)
+    pb.collapse_linear_stack(torch.nn.Linear(3, 4), torch.nn.Linear(4, 2))
+    pb.fit_cubic(seed=0)
+"""
+
+
+def measure(cmd: list[str], cwd: Path = KIT) -> tuple[float, float, float]:
+    """(wall s, CPU s of the process and its waited-for children, peak summed RSS MB of its tree)."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    start = time.monotonic()
+    proc = subprocess.Popen(cmd, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    peak = [0]
+    done = threading.Event()
+
+    def sample() -> None:
+        while not done.is_set():
+            peak[0] = max(peak[0], _tree_rss(proc.pid))
+            done.wait(0.02)
+    sampler = threading.Thread(target=sample, daemon=True)
+    sampler.start()
+    proc.wait()
+    wall = time.monotonic() - start
+    done.set()
+    sampler.join()
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    return wall, cpu, peak[0] / 2**20
+
+
+def _tree_rss(root: int) -> int:
+    children: dict[int, list[int]] = {}
+    rss: dict[int, int] = {}
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            stat = Path(f"/proc/{entry}/stat").read_bytes()
+            fields = stat[stat.rfind(b")") + 2:].split()
+            children.setdefault(int(fields[1]), []).append(int(entry))
+            rss[int(entry)] = int(fields[21]) * os.sysconf("SC_PAGE_SIZE")
+        except (OSError, IndexError, ValueError):
+            continue
+    total, todo = 0, [root]
+    while todo:
+        p = todo.pop()
+        total += rss.get(p, 0)
+        todo.extend(children.get(p, []))
+    return total
+
+
+def grade_cmd(submission: Path, names: list[str], out: Path) -> list[str]:
+    cmd = [sys.executable, "-m", "autograder", "grade", "--with-hidden", "--submission", str(submission),
+           "--results", str(out)]
+    for n in names:
+        cmd += ["--assignment", n]
+    return cmd
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--bulk", type=int, default=50, help="submissions in the bulk run (0 to skip)")
+    args = parser.parse_args()
+    tmp = Path(tempfile.mkdtemp(prefix="neurograde-bench-"))
+    rows = []
+    try:
+        groups = [[a] for a in ASSIGNMENTS] + [list(ASSIGNMENTS)]
+        for names in groups:
+            label = names[0] if len(names) == 1 else "whole kit"
+            floor = measure([sys.executable, "-c", FLOOR.format(reference=KIT / "reference", kit=KIT, names=names)])
+            ref = measure(grade_cmd(KIT / "reference", names, tmp / "r.json"))
+            stub = measure(grade_cmd(KIT / "student_template", names, tmp / "s.json"))
+            rows.append((label, ref, stub, floor))
+        print(f"{'grading (hidden checks)':<24}{'wall s':>8}{'CPU s':>8}{'peak MB':>9}   "
+              f"{'stubs wall':>10}{'CPU':>6}{'MB':>6}   {'floor wall':>10}{'CPU':>6}{'MB':>6}  ratio")
+        for label, ref, stub, floor in rows:
+            print(f"{label:<24}{ref[0]:>8.2f}{ref[1]:>8.2f}{ref[2]:>9.0f}   {stub[0]:>10.2f}{stub[1]:>6.2f}"
+                  f"{stub[2]:>6.0f}   {floor[0]:>10.2f}{floor[1]:>6.2f}{floor[2]:>6.0f}  {ref[0] / floor[0]:.2f}x")
+        kit = rows[-1]
+        print(f"\nwhole kit: {kit[1][0]:.2f} s wall (target < {TARGET_WALL:g} s), {kit[1][0] / kit[3][0]:.2f}x its "
+              f"floor (target < {TARGET_FLOOR_RATIO:g}x), peak {max(r[1][2] for r in rows):.0f} MB "
+              f"(target < {TARGET_RSS_MB} MB)")
+        if args.bulk:
+            per_minute = bulk(tmp, args.bulk)
+            print(f"bulk: {args.bulk} mixed submissions with --jobs 2: {per_minute:.1f} per minute "
+                  f"(target >= {TARGET_PER_MINUTE})")
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    return 0
+
+
+def bulk(tmp: Path, count: int) -> float:
+    """Submissions per minute for ``count`` copies of reference, stubs and mutants, graded with --jobs 2."""
+    from tests.bugzoo.zoo import build_source
+    import importlib
+    kinds: list[dict[str, str]] = [
+        {f"{a}.py": (KIT / "reference" / f"{a}.py").read_text() for a in ASSIGNMENTS},
+        {f"{a}.py": (KIT / "student_template" / f"{a}.py").read_text() for a in ASSIGNMENTS},
+    ]
+    for a in ASSIGNMENTS:
+        try:
+            zoo = importlib.import_module(f"tests.bugzoo.{a}")
+        except ModuleNotFoundError:
+            continue
+        for mutant in zoo.MUTANTS[:2]:
+            files = {f"{b}.py": (KIT / "reference" / f"{b}.py").read_text() for b in ASSIGNMENTS}
+            files[f"{a}.py"] = build_source(a, mutant)
+            kinds.append(files)
+    root = tmp / "class"
+    for i in range(count):
+        folder = root / f"s{i:03d}"
+        folder.mkdir(parents=True)
+        for name, text in kinds[i % len(kinds)].items():
+            (folder / name).write_text(text)
+    wall, _, _ = measure([sys.executable, "-m", "autograder", "grade-all", str(root), "--jobs", "2",
+                          "--out", str(tmp / "bulk" / "gradebook.csv")])
+    return count / wall * 60
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,96 @@
+"""Bulk grading: a class of mixed submissions (a hanging one and an attacking one included) finishes, and the
+gradebook agrees with every student's results.json."""
+from __future__ import annotations
+
+import csv
+import json
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+import pytest
+
+from autograder.bulk import find_submissions
+from tests.conftest import KIT_ROOT
+from tests.test_adversarial import ATTACKS
+from tests.test_engine import VICTIM, reference
+from tests.test_engine import fast_config  # noqa: F401  (fixture)
+
+STUB = (KIT_ROOT / "student_template" / f"{VICTIM}.py").read_text()
+
+
+def _class_folder(root: Path, size: int = 30) -> Path:
+    """size students: references, stubs, half-done files, one that hangs at import, one that attacks."""
+    root.mkdir()
+    ref = reference(VICTIM)
+    kinds = [ref, STUB, ref + "\ndef gradient_1d(x, y, a, b):\n    return 0.0, 0.0\n"]
+    for i in range(size - 2):
+        (root / f"student{i:02d}").mkdir()
+        (root / f"student{i:02d}" / f"{VICTIM}.py").write_text(kinds[i % len(kinds)])
+    (root / "hanger").mkdir()
+    (root / "hanger" / f"{VICTIM}.py").write_text(ref + "\nwhile True:\n    pass\n")
+    (root / "attacker").mkdir()
+    (root / "attacker" / f"{VICTIM}.py").write_text(ref + ATTACKS["forge-results"])
+    return root
+
+
+def _grade_all(source: Path, out: Path, config: Path, *extra: str) -> subprocess.CompletedProcess:
+    proc = subprocess.run([sys.executable, "-m", "autograder", "grade-all", str(source), "--jobs", "2",
+                           "--out", str(out), "--config", str(config), *extra],
+                          cwd=KIT_ROOT, capture_output=True, text=True, timeout=900)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    return proc
+
+
+def test_a_class_of_thirty_grades_and_the_gradebook_matches_each_results_file(tmp_path, fast_config):
+    source = _class_folder(tmp_path / "class")
+    out = tmp_path / "out" / "gradebook.csv"
+    proc = _grade_all(source, out, fast_config)
+    rows = list(csv.DictReader(out.open()))
+    assert len(rows) == 30
+    by_student = {r["student"]: r for r in rows}
+    for student, row in by_student.items():
+        doc = json.loads((out.parent / "students" / student / "results.json").read_text())
+        assert float(row["total"]) == pytest.approx(doc["score"]), student
+        exercise_sum = sum(float(v) for k, v in row.items() if "/" in k)
+        assert exercise_sum == pytest.approx(doc["score"]), student
+    assert float(by_student["student00"]["total"]) > 0
+    assert float(by_student["student01"]["total"]) == 0
+    assert float(by_student["hanger"]["total"]) == 0 and by_student["hanger"]["status"] == "ok"
+    assert float(by_student["attacker"]["total"]) < float(by_student["student00"]["total"])
+    assert "[30/30]" in proc.stderr
+
+    # A second run regrades nothing that did not change; a changed file is regraded.
+    (source / "student01" / f"{VICTIM}.py").write_text(reference(VICTIM))
+    _grade_all(source, out, fast_config)
+    again = {r["student"]: r for r in csv.DictReader(out.open())}
+    assert again["student02"]["status"] == "ok (unchanged)"
+    assert again["student01"]["status"] == "ok" and float(again["student01"]["total"]) > 0
+
+
+def test_gradescope_export_zip_and_lms_flat_files_are_understood(tmp_path):
+    export = tmp_path / "export.zip"
+    with zipfile.ZipFile(export, "w") as z:
+        z.writestr("assignment_1_export/submission_11/linear_neuron.py", "x = 1\n")
+        z.writestr("assignment_1_export/submission_12/nested/backprop.py", "x = 2\n")
+        z.writestr("assignment_1_export/submission_metadata.yml",
+                   "submission_11:\n  :submitters:\n  - :name: Ada Lovelace\n    :email: ada@example.org\n")
+    subs = find_submissions(export, tmp_path / "work")
+    assert {s.student: sorted(s.files) for s in subs} == {"Ada_Lovelace": ["linear_neuron.py"],
+                                                           "submission_12": ["backprop.py"]}
+    flat = tmp_path / "canvas"
+    flat.mkdir()
+    for name in ("doejane_1234_5678_linear_neuron.py", "doejane_1234_5678_backprop-1.py",
+                 "smithjo_LATE_99_1_pytorch_basics.py", "notes.txt"):
+        (flat / name).write_text("x = 1\n")
+    subs = {s.student: sorted(s.files) for s in find_submissions(flat, tmp_path / "work2")}
+    assert subs == {"doejane": ["backprop.py", "linear_neuron.py"], "smithjo": ["pytorch_basics.py"]}
+
+
+def test_zip_entries_outside_the_archive_are_refused(tmp_path):
+    evil = tmp_path / "evil.zip"
+    with zipfile.ZipFile(evil, "w") as z:
+        z.writestr("../../escaped.py", "x = 1\n")
+    with pytest.raises(ValueError, match="outside"):
+        find_submissions(evil, tmp_path / "work")
