@@ -12,14 +12,16 @@ that reproduces what we saw.
 from __future__ import annotations
 
 import math
-from typing import Any, Callable
+from contextlib import contextmanager
+from typing import Any, Iterator
 
 import numpy as np
 
 from autograder import datasets
-from autograder.checking import (as_array, as_float, expect, expect_close, expect_finite, fail, fmt,
+from autograder.checking import (CheckFailure, as_array, as_float, expect, expect_close, expect_finite, fail, fmt,
                                  numerical_gradient, rel_error)
 from autograder.remote import RemoteObject
+from autograder.sandbox import StudentError
 
 #: Step of the central differences used for the activations (2nd order: error ~1e-10, far below the tolerance).
 ACTIVATION_STEP = 1e-5
@@ -297,6 +299,32 @@ def _shape_hint(name: str, kind: str, l: int, seen: tuple, expected: tuple, m: i
     if kind == "b" and seen == (expected[1],):
         return f"{name} has shape {seen}, expected {expected}: keep the row dimension with keepdims=True"
     return f"{name} has shape {seen}, expected {expected}: each gradient has the shape of its parameter"
+
+
+BACKWARD_FIRST = ("your backward does not return the exact gradient (see the backpropagation checks): training can "
+                  "only be as right as the gradients it follows, so fix backward first. ")
+
+
+def _backward_is_exact(student, sizes: list[int], params: dict, X: np.ndarray, y: np.ndarray, thresholds) -> bool:
+    """Whether the student's own backward gives the exact gradient at ``params`` on (X, y)."""
+    try:
+        seen = _gradient_arrays(_student_gradients(student, sizes, params, X, y), params, X.shape[0], case="")
+    except (CheckFailure, StudentError):
+        return False
+    oracle = _gradients(params, X, y)
+    return all(rel_error(seen[k], oracle[k]) < thresholds["grad_rel_error"] for k in oracle)
+
+
+@contextmanager
+def _blaming_backward(student, sizes: list[int], params: dict, X: np.ndarray, y: np.ndarray, thresholds
+                      ) -> Iterator[None]:
+    """A training check that fails because backward is wrong says so first: the root cause is in ex5."""
+    try:
+        yield
+    except CheckFailure as failure:
+        if not _backward_is_exact(student, sizes, params, X, y, thresholds):
+            failure.hint = BACKWARD_FIRST + failure.hint
+        raise
 
 
 # =================================================================================================================
@@ -755,10 +783,9 @@ def test_network_forward_keeps_the_cache(student, rng, thresholds):
              f"keys {sorted(cache)}" if isinstance(cache, dict) else fmt(cache),
              'store cache["a0"] = X and, for each layer, cache[f"z{l}"] and cache[f"a{l}"]: backward needs them')
     for key in keys:
-        _values(cache[key], oracle[key], f'cache["{key}"]', thresholds,
-                hint=f'cache["{key}"] is ' + ("the input X" if key == "a0" else
-                                              f"layer {key[1:]}'s {'pre-activation z' if key[0] == 'z' else 'activation a'}"
-                                              " of this forward pass"))
+        meaning = ("the input X" if key == "a0" else
+                   f"layer {key[1:]}'s {'pre-activation z' if key[0] == 'z' else 'activation a'} of this forward pass")
+        _values(cache[key], oracle[key], f'cache["{key}"]', thresholds, hint=f'cache["{key}"] is {meaning}')
 
 
 def test_backward_gradients_have_the_parameters_shapes(student, rng, thresholds):
@@ -846,8 +873,9 @@ def test_one_train_step_is_one_gradient_step(student, rng, thresholds):
     X = rng.normal(size=(8, 2))
     y = rng.integers(0, 2, size=(8, 1)).astype(float)
     net = _network(student, sizes, start)
-    losses = _train(net, X, y, 1, lr)
-    _expect_trajectory(net, losses, start, X, y, lr, 1, thresholds, how=f"epochs=1, lr={lr}")
+    with _blaming_backward(student, sizes, start, X, y, thresholds):
+        losses = _train(net, X, y, 1, lr)
+        _expect_trajectory(net, losses, start, X, y, lr, 1, thresholds, how=f"epochs=1, lr={lr}")
 
 
 def test_train_follows_gradient_descent_for_several_epochs(student, rng, thresholds):
@@ -857,8 +885,9 @@ def test_train_follows_gradient_descent_for_several_epochs(student, rng, thresho
     X = rng.normal(size=(10, 3))
     y = rng.integers(0, 2, size=(10, 1)).astype(float)
     net = _network(student, sizes, start)
-    losses = _train(net, X, y, epochs, lr)
-    _expect_trajectory(net, losses, start, X, y, lr, epochs, thresholds, how=f"epochs={epochs}, lr={lr}")
+    with _blaming_backward(student, sizes, start, X, y, thresholds):
+        losses = _train(net, X, y, epochs, lr)
+        _expect_trajectory(net, losses, start, X, y, lr, epochs, thresholds, how=f"epochs={epochs}, lr={lr}")
 
 
 def _expect_decreasing(losses: np.ndarray, what: str) -> None:
@@ -873,16 +902,18 @@ def test_network_2_4_1_solves_xor(student, rng, thresholds):
     epochs, lr = int(thresholds["xor_epochs"]), thresholds["xor_lr"]
     # Weights N(0, 1), biases 0: a start from which full-batch descent solves XOR with a wide margin (every one of
     # 100 such starts, outputs at least 0.37 away from 0.5); the student's own initialisation is not judged here.
-    net = _network(student, [2, 4, 1], _draw_params(rng, [2, 4, 1], weight_scale="unit", bias_scale=0.0))
-    losses = _train(net, X, y, epochs, lr)
-    _expect_decreasing(losses, "XOR")
-    out = as_array(net.predict(X), "predict(X)", (4, 1), "predict returns the output activations, shape (m, 1)")
-    expect(bool(np.all(_classification(out, y))),
-           expected=f"outputs for (0,0), (0,1), (1,0), (1,1) on the sides of 0.5 given by XOR (0, 1, 1, 0) after "
-                    f"{epochs} epochs at lr = {lr:g}",
-           seen=f"{fmt(out.reshape(-1))}, loss from {losses[0]:.4g} to {losses[-1]:.4g}",
-           hint="predict(X) returns forward(X); if the loss decreases but XOR is not solved, check backward "
-                "against the gradient checks above")
+    start = _draw_params(rng, [2, 4, 1], weight_scale="unit", bias_scale=0.0)
+    net = _network(student, [2, 4, 1], start)
+    with _blaming_backward(student, [2, 4, 1], start, X, y, thresholds):
+        losses = _train(net, X, y, epochs, lr)
+        _expect_decreasing(losses, "XOR")
+        out = as_array(net.predict(X), "predict(X)", (4, 1), "predict returns the output activations, shape (m, 1)")
+        expect(bool(np.all(_classification(out, y))),
+               expected=f"outputs for (0,0), (0,1), (1,0), (1,1) on the sides of 0.5 given by XOR (0, 1, 1, 0) "
+                        f"after {epochs} epochs at lr = {lr:g}",
+               seen=f"{fmt(out.reshape(-1))}, loss from {losses[0]:.4g} to {losses[-1]:.4g}",
+               hint="predict(X) returns the output activations forward(X) (no thresholding); train updates every "
+                    "parameter by -lr * its gradient each epoch")
 
 
 def test_network_2_16_16_1_fits_the_spirals(student, rng, thresholds):
@@ -891,15 +922,19 @@ def test_network_2_16_16_1_fits_the_spirals(student, rng, thresholds):
     X = (X - X.mean(axis=0)) / X.std(axis=0)
     epochs, lr, target = int(thresholds["spiral_epochs"]), thresholds["spiral_lr"], thresholds["spiral_min_accuracy"]
     # Weights N(0, 1), biases 0: every one of 30 such starts reaches at least 79 % in these epochs.
-    net = _network(student, [2, 16, 16, 1], _draw_params(rng, [2, 16, 16, 1], weight_scale="unit", bias_scale=0.0))
-    losses = _train(net, X, y, epochs, lr)
-    _expect_decreasing(losses, "the spirals")
-    out = as_array(net.predict(X), "predict(X)", (len(X), 1), "predict returns the output activations, shape (m, 1)")
-    accuracy = float(np.mean(_classification(out, y)))
-    expect(accuracy >= target,
-           expected=f"training accuracy at least {target:.0%} after {epochs} epochs at lr = {lr:g}",
-           seen=f"{accuracy:.1%}, loss from {losses[0]:.4g} to {losses[-1]:.4g}",
-           hint="the network needs correct gradients in every layer: compare backward with the gradient checks")
+    start = _draw_params(rng, [2, 16, 16, 1], weight_scale="unit", bias_scale=0.0)
+    net = _network(student, [2, 16, 16, 1], start)
+    with _blaming_backward(student, [2, 16, 16, 1], start, X, y, thresholds):
+        losses = _train(net, X, y, epochs, lr)
+        _expect_decreasing(losses, "the spirals")
+        out = as_array(net.predict(X), "predict(X)", (len(X), 1),
+                       "predict returns the output activations, shape (m, 1)")
+        accuracy = float(np.mean(_classification(out, y)))
+        expect(accuracy >= target,
+               expected=f"training accuracy at least {target:.0%} after {epochs} epochs at lr = {lr:g}",
+               seen=f"{accuracy:.1%}, loss from {losses[0]:.4g} to {losses[-1]:.4g}",
+               hint="the network needs correct gradients in every layer and an update of every parameter each "
+                    "epoch; predict(X) returns forward(X)")
 
 
 # =================================================================================================================
@@ -957,8 +992,9 @@ def _epochs_of(batches: list[list[int]], m: int, batch_size: int, epochs: int) -
         if [len(b) for b in epoch] != sizes:
             fail(f"minibatches of sizes {sizes} in every epoch", f"sizes {[len(b) for b in epoch]} in epoch {e}",
                  "walk through the shuffled indices in consecutive slices order[start:start + batch_size]")
-        if sorted(i for b in epoch for i in b) != list(range(m)):
-            fail("every example exactly once per epoch", f"epoch {e} used the rows {fmt(np.array(sorted(i for b in epoch for i in b)))}",
+        used = sorted(i for b in epoch for i in b)
+        if used != list(range(m)):
+            fail("every example exactly once per epoch", f"epoch {e} used the rows {fmt(np.array(used))}",
                  "shuffle a permutation of all indices (np.random.permutation(m)) and cut it into minibatches; "
                  "drawing random indices with replacement repeats some and misses others")
     return split
@@ -1007,50 +1043,51 @@ def _expect_minibatch_replay(student, rng, thresholds, *, sizes, m, batch_size, 
     start = _draw_params(rng, sizes)
     record = _record(student, sizes, start, X, y, epochs=epochs, lr=lr, batch_size=batch_size)
     split = _epochs_of(_update_batches(record), m, batch_size, epochs)
-    batch_losses, final = _replay(start, X, y, split, lr)
-    history = record["history"]
-    if isinstance(history, str):
-        fail(f"train_minibatch returns {epochs} losses", history, "return the list of per-epoch losses")
-    history = _losses(history, epochs, "the losses returned by train_minibatch")
-    expected = np.array([np.mean(b) for b in batch_losses])
-    tol = dict(rtol=thresholds["trajectory_rtol"], atol=thresholds["trajectory_atol"])
-    case = f"m = {m}, batch_size = {batch_size}, {epochs} epochs, lr = {lr}"
-    if not np.allclose(history, expected, **tol):
-        sizes_per_epoch = [[len(b) for b in epoch] for epoch in split]
-        weighted = np.array([np.average(b, weights=s) for b, s in zip(batch_losses, sizes_per_epoch)])
-        last = np.array([b[-1] for b in batch_losses])
-        after = []
-        params = start
-        for epoch in split:
-            after.append([])
-            for idx in epoch:
-                params = _step(params, X[idx], y[idx], lr)
-                after[-1].append(_loss(params, X[idx], y[idx]))
-        whole = []
-        params = start
-        for epoch in split:
-            for idx in epoch:
-                params = _step(params, X[idx], y[idx], lr)
-            whole.append(_loss(params, X, y))
-        diagnosis = _first_match(history, {
-            "the minibatch losses were weighted by their sizes: the contract asks for the plain mean of the "
-            "minibatch losses (np.mean(batch_losses))": weighted,
-            "only the last minibatch's loss was kept: average the losses of all minibatches of the epoch": last,
-            "the losses were computed after each update: record each minibatch's loss before its update":
-                np.array([np.mean(a) for a in after]),
-            "the loss of the whole training set after the epoch was recorded: the history holds the plain mean of "
-            "the epoch's minibatch losses": np.array(whole)}, **tol)
-        fail(f"history = {fmt(expected)} ({case})", fmt(history),
-             diagnosis or "each epoch: the plain mean of its minibatch losses, each taken before that update")
-    params = record["params"]
-    if not isinstance(params, dict):
-        fail("net.params as a dict after train_minibatch", fmt(params), "keep the parameters in self.params")
-    for name in start:
-        if name not in params or not _matches(params[name], final[name], **tol) or \
-                np.shape(params[name]) != final[name].shape:
-            fail(f"params[{name!r}] = {fmt(final[name])} after train_minibatch ({case}), one gradient step per "
-                 "minibatch from our parameters", fmt(params.get(name)),
-                 "for every minibatch: forward(Xb), backward(Xb, yb), then every parameter -= lr * its gradient")
+    with _blaming_backward(student, sizes, start, X, y, thresholds):
+        batch_losses, final = _replay(start, X, y, split, lr)
+        history = record["history"]
+        if isinstance(history, str):
+            fail(f"train_minibatch returns {epochs} losses", history, "return the list of per-epoch losses")
+        history = _losses(history, epochs, "the losses returned by train_minibatch")
+        expected = np.array([np.mean(b) for b in batch_losses])
+        tol = dict(rtol=thresholds["trajectory_rtol"], atol=thresholds["trajectory_atol"])
+        case = f"m = {m}, batch_size = {batch_size}, {epochs} epochs, lr = {lr}"
+        if not np.allclose(history, expected, **tol):
+            sizes_per_epoch = [[len(b) for b in epoch] for epoch in split]
+            weighted = np.array([np.average(b, weights=s) for b, s in zip(batch_losses, sizes_per_epoch)])
+            last = np.array([b[-1] for b in batch_losses])
+            after = []
+            params = start
+            for epoch in split:
+                after.append([])
+                for idx in epoch:
+                    params = _step(params, X[idx], y[idx], lr)
+                    after[-1].append(_loss(params, X[idx], y[idx]))
+            whole = []
+            params = start
+            for epoch in split:
+                for idx in epoch:
+                    params = _step(params, X[idx], y[idx], lr)
+                whole.append(_loss(params, X, y))
+            diagnosis = _first_match(history, {
+                "the minibatch losses were weighted by their sizes: the contract asks for the plain mean of the "
+                "minibatch losses (np.mean(batch_losses))": weighted,
+                "only the last minibatch's loss was kept: average the losses of all minibatches of the epoch": last,
+                "the losses were computed after each update: record each minibatch's loss before its update":
+                    np.array([np.mean(a) for a in after]),
+                "the loss of the whole training set after the epoch was recorded: the history holds the plain mean of "
+                "the epoch's minibatch losses": np.array(whole)}, **tol)
+            fail(f"history = {fmt(expected)} ({case})", fmt(history),
+                 diagnosis or "each epoch: the plain mean of its minibatch losses, each taken before that update")
+        params = record["params"]
+        if not isinstance(params, dict):
+            fail("net.params as a dict after train_minibatch", fmt(params), "keep the parameters in self.params")
+        for name in start:
+            if name not in params or not _matches(params[name], final[name], **tol) or \
+                    np.shape(params[name]) != final[name].shape:
+                fail(f"params[{name!r}] = {fmt(final[name])} after train_minibatch ({case}), one gradient step per "
+                     "minibatch from our parameters", fmt(params.get(name)),
+                     "for every minibatch: forward(Xb), backward(Xb, yb), then every parameter -= lr * its gradient")
 
 
 def test_minibatch_history_is_the_mean_of_minibatch_losses(student, rng, thresholds):
@@ -1064,21 +1101,23 @@ def test_minibatch_with_batch_size_m_equals_full_batch_training(student, rng, th
     X, y = _distinct_rows(rng, m, 2)
     start = _draw_params(rng, sizes)
     net = _network(student, sizes, start, cls="NeuralNetworkMiniBatch")
-    history = _losses(net.train_minibatch(X, y, epochs=epochs, lr=lr, batch_size=m), epochs,
-                      "the losses returned by train_minibatch")
     losses, final = _full_batch(start, X, y, lr, epochs)
     # One minibatch holding every example in a shuffled order: the same sums up to round-off.
     tol = dict(rtol=thresholds["trajectory_rtol"], atol=thresholds["trajectory_atol"])
-    expect(bool(np.allclose(history, losses, **tol)),
-           expected=f"the full-batch losses {fmt(np.array(losses))} with batch_size = m = {m}",
-           seen=fmt(history),
-           hint="with batch_size = m every epoch is one minibatch of all examples: its loss, taken before the "
-                "update, is the epoch's loss")
-    params = _read_params(net, {k: v.shape for k, v in start.items()}, when="after train_minibatch")
-    for name in start:
-        expect_close(params[name], final[name], what=f"params[{name!r}] after {epochs} epochs with batch_size = m",
-                     rtol=tol["rtol"], atol=tol["atol"],
-                     hint="with batch_size = m, one update per epoch on all examples: the same steps as train")
+    with _blaming_backward(student, sizes, start, X, y, thresholds):
+        history = _losses(net.train_minibatch(X, y, epochs=epochs, lr=lr, batch_size=m), epochs,
+                          "the losses returned by train_minibatch")
+        expect(bool(np.allclose(history, losses, **tol)),
+               expected=f"the full-batch losses {fmt(np.array(losses))} with batch_size = m = {m}",
+               seen=fmt(history),
+               hint="with batch_size = m every epoch is one minibatch of all examples: its loss, taken before the "
+                    "update, is the epoch's loss")
+        params = _read_params(net, {k: v.shape for k, v in start.items()}, when="after train_minibatch")
+        for name in start:
+            expect_close(params[name], final[name],
+                         what=f"params[{name!r}] after {epochs} epochs with batch_size = m",
+                         rtol=tol["rtol"], atol=tol["atol"],
+                         hint="with batch_size = m, one update per epoch on all examples: the same steps as train")
 
 
 def test_minibatch_trajectory_matches_exact_updates(student, rng, thresholds):
