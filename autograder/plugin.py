@@ -170,8 +170,10 @@ def describe_failure(exc: BaseException, check: cfg.CheckConfig) -> str:
         return exc.render(show_expected=not check.hidden)
     if isinstance(exc, StudentError):
         if exc.exc_type == "NotImplementedError":
-            where = f" ({exc.where})" if exc.where else ""
-            return f"Not implemented yet{where}: fill in the TODO and remove the `raise NotImplementedError`."
+            what = f" {exc.function}" if exc.function and exc.function != "<module>" else ""
+            where = f" ({exc.where.split(', in ')[0].split(':')[0]})" if exc.where else ""
+            return (f"Not implemented yet:{what}{where}. Fill in its `# YOUR CODE HERE` part and remove the "
+                    "`raise NotImplementedError()` line.")
         where = f"\n  at {exc.where}" if exc.where else ""
         return f"Your code raised {exc.exc_type}: {exc.message}{where}"
     if isinstance(exc, StudentProblem):

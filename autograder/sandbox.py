@@ -39,8 +39,8 @@ class StudentProblem(Exception):
 class StudentError(StudentProblem):
     """Student code raised an exception (type, message and the last line of the student's file it ran)."""
 
-    def __init__(self, exc_type: str, message: str, where: str) -> None:
-        self.exc_type, self.message, self.where = exc_type, message, where
+    def __init__(self, exc_type: str, message: str, where: str, function: str = "") -> None:
+        self.exc_type, self.message, self.where, self.function = exc_type, message, where, function
         text = f"{exc_type}: {message}" if message else exc_type
         super().__init__(f"{text} ({where})" if where else text)
 
@@ -176,7 +176,8 @@ class Worker:
         reply = self._read_message(deadline, during="a call")
         if "error" in reply:
             err = reply["error"]
-            raise StudentError(str(err.get("type")), str(err.get("message", "")), str(err.get("where", "")))
+            raise StudentError(str(err.get("type")), str(err.get("message", "")), str(err.get("where", "")),
+                               str(err.get("function", "")))
         if "ok" not in reply:
             self.close()
             raise StudentCrashed("the worker sent a malformed reply")

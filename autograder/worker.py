@@ -94,9 +94,10 @@ def _seed_everything(seed: int) -> None:
 
 def describe_exception(exc: BaseException, module_file: str) -> dict:
     """Type, message and the last frame of the student's own file (not the grader's)."""
-    where = ""
+    where, function = "", ""
     for frame in traceback.extract_tb(exc.__traceback__):
         if os.path.abspath(frame.filename) == module_file:
+            function = frame.name
             where = f"{os.path.basename(frame.filename)}, line {frame.lineno}, in {frame.name}"
             if frame.line:
                 where += f": {frame.line.strip()}"
@@ -108,12 +109,14 @@ def describe_exception(exc: BaseException, module_file: str) -> dict:
         message = exc.msg if isinstance(exc, SyntaxError) else str(exc)
     except BaseException:  # a student exception whose __str__ itself fails
         message = "<unprintable message>"
-    return {"type": type(exc).__name__, "message": message[:_MAX_MESSAGE_CHARS], "where": where}
+    return {"type": type(exc).__name__, "message": message[:_MAX_MESSAGE_CHARS], "where": where,
+            "function": function}
 
 
 def main() -> None:
     kit_root, module_file, module_name, assignment, req_fd, resp_fd = sys.argv[1:7]
-    requests = os.fdopen(int(req_fd), "rb", buffering=0)
+    # Buffered: readline() on an unbuffered pipe reads one byte per system call (1.7 s for an 800 kB array).
+    requests = os.fdopen(int(req_fd), "rb")
     responses = os.fdopen(int(resp_fd), "wb", buffering=0)
     session = Session(module_file, module_name, assignment)
 
