@@ -330,47 +330,56 @@ def _texts_of(name: str, data: bytes) -> Iterator[tuple[str, str]]:
             yield f"{name}#cell{i}", "".join(src) if isinstance(src, list) else src
 
 
-def find_leaks(path: Path, release: Release, *, hidden_allowed: bool = False) -> list[str]:
-    """Everything in ``path`` (folder or zip) that should not be there: the solution markers, windows of
-    reference solution code, a function body equal to a reference body that holds a solution, and, unless
-    ``hidden_allowed``, any hidden check (its id, its title, or its body)."""
-    fingerprints = {}
-    ref_bodies: dict[str, set[str]] = {}
+@dataclass(frozen=True)
+class _LeakIndex:
+    fingerprints: dict            # window of solution lines -> assignment
+    ref_bodies: dict              # function name -> ast dumps of reference bodies holding a solution
+    hidden: dict                  # hidden check id -> (title, ast dumps of its body)
+
+
+def _leak_index(release: Release) -> _LeakIndex:
+    fingerprints, ref_bodies, hidden = {}, {}, {}
     for a in release.assignments:
         reference = release.reference(a)
         for fp in reference_fingerprints(reference):
             fingerprints[fp] = a
+        markers = [n for n, line in enumerate(reference.splitlines(), start=1) if BEGIN.match(line)]
         solved = {n.name for n in ast.walk(ast.parse(reference))
                   if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef))
-                  and "BEGIN SOLUTION" in (ast.get_source_segment(reference, n) or "")}
+                  and any(n.lineno <= m <= n.end_lineno for m in markers)}
         for name, bodies in _bodies(reference).items():
             if name in solved:
                 ref_bodies.setdefault(name, set()).update(bodies)
-    hidden: dict[str, tuple[str, set[str]]] = {}
-    if not hidden_allowed:
-        for a in release.assignments:
-            source = release.checks_file(a).read_text()
-            bodies = _bodies(source)
-            for cid in release.hidden_ids(a):
-                title = ""
-                for node in ast.parse(source).body:
-                    if isinstance(node, ast.FunctionDef) and node.name == cid:
-                        title = (ast.get_docstring(node) or "").strip().splitlines()[0:1]
-                        title = title[0] if title else ""
-                hidden[cid] = (title, bodies.get(cid, set()))
+        source = release.checks_file(a).read_text()
+        bodies = _bodies(source)
+        docs = {n.name: (ast.get_docstring(n) or "").strip() for n in ast.parse(source).body
+                if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef))}
+        for cid in release.hidden_ids(a):
+            title = docs.get(cid, "").splitlines()[:1]
+            hidden[cid] = (title[0] if title else "", bodies.get(cid, set()))
+    return _LeakIndex(fingerprints, ref_bodies, hidden)
+
+
+def find_leaks(path: Path, release: Release, *, hidden_allowed: bool = False) -> list[str]:
+    """Everything in ``path`` (folder or zip) that should not be there: the solution markers, windows of
+    reference solution code, a function body equal to a reference body that holds a solution, and, unless
+    ``hidden_allowed``, any hidden check (its id, its title, or its body)."""
+    index = _leak_index(release)
+    fingerprints = index.fingerprints
+    sizes = {len(fp) for fp in fingerprints}
+    hidden = {} if hidden_allowed else index.hidden
     problems = []
     for name, text in shipped_texts(path):
         if "BEGIN SOLUTION" in text or "END SOLUTION" in text:
             problems.append(f"{name}: holds a solution marker (BEGIN/END SOLUTION)")
         lines = _normal_lines(text)
         if fingerprints and lines:
-            windows = {tuple(lines[i:i + k]) for k in {len(fp) for fp in fingerprints}
-                       for i in range(len(lines) - k + 1)}
+            windows = {tuple(lines[i:i + k]) for k in sizes for i in range(len(lines) - k + 1)}
             for fp in fingerprints.keys() & windows:
                 problems.append(f"{name}: holds reference code of {fingerprints[fp]}.py: {' / '.join(fp)[:120]}")
         bodies = _bodies(text) if name.endswith(".py") or "#cell" in name else {}
         for fname, found in bodies.items():
-            if found & ref_bodies.get(fname, set()):
+            if found & index.ref_bodies.get(fname, set()):
                 problems.append(f"{name}: function {fname} has the reference solution's body")
         for cid, (title, hidden_bodies) in hidden.items():
             if cid in text:
