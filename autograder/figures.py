@@ -4,7 +4,8 @@ Only the object-oriented API is used (``Figure`` + ``FigureCanvasAgg``, never py
 window, safe to call from a background thread. Two kinds of axes exist:
 
 - ``curves``: ``series`` of ``student`` lines (solid), ``expected`` lines (dashed, drawn on top, so a correct
-  curve shows as dashes over a solid line), ``points`` (a light scatter) and ``level`` lines (dotted); options
+  curve shows as dashes over a solid line), ``context`` lines (dash-dotted, for comparison: a straight-line fit,
+  full batch next to minibatches), ``points`` (a light scatter) and ``level`` lines (dotted); options
   ``xlabel``, ``ylabel``, ``logy``, ``ylim`` and ``clip_factor`` (on a log axis, values beyond that many times
   the largest starting value leave the plot with a "diverges" mark instead of squashing the other curves).
 - ``boundary``: a classifier's output ``prob`` on the grid ``xs`` x ``ys`` with its 0.5 contour, and the labelled
@@ -95,6 +96,9 @@ def _curves(ax, spec: Mapping[str, Any]) -> None:
         if style == "expected":
             ax.plot(x, shown, color=_colour(s.get("color"), dark=True), linestyle=(0, (4, 3)), linewidth=1.2,
                     label=label, zorder=3)
+        elif style == "context":
+            ax.plot(x, shown, color=_colour(s.get("color")), linestyle="-.", linewidth=1.3, alpha=0.8,
+                    label=label, zorder=1)
         else:
             ax.plot(x, shown, color=_colour(s.get("color")), linewidth=2.0, alpha=0.9, label=label, zorder=2)
             if len(gone) and top:

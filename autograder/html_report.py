@@ -53,8 +53,8 @@ class Prerenderer:
             self._futures[id(panel)] = self._pool.submit(_png_uri, panel)
 
     def uri(self, panel: Panel) -> str | None:
-        future = self._futures.get(id(panel))
-        return future.result() if future is not None else _png_uri(panel)
+        future = self._futures.get(id(panel)) or self._pool.submit(_png_uri, panel)  # one drawing thread only
+        return future.result()
 
     def close(self) -> None:
         self._pool.shutdown(wait=True)

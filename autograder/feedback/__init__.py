@@ -234,7 +234,8 @@ def number(value: Any, what: str) -> float:
 def curve(label: str, y: Any, *, x: Any = None, style: str = "student", color: int | None = None) -> dict:
     """One line of a ``curves`` axes; ``x`` defaults to 0, 1, 2, ... (epochs).
 
-    ``style`` is ``"student"`` (solid) or ``"expected"`` (dashed, drawn on top); ``color`` indexes the palette,
+    ``style`` is ``"student"`` (solid), ``"expected"`` (dashed, drawn on top) or ``"context"`` (dash-dotted, a
+    comparison that is neither); ``color`` indexes the palette,
     so that a student's curve and its expected twin share a colour (None: the first colour, or black when
     expected).
     """

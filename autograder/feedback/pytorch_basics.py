@@ -67,7 +67,7 @@ def loader_training(ctx: Context) -> Plot:
     losses = _losses(result, "train_with_loader")
     passes = result.get("passes") or []
     series = [curve("full batch, same lr (for comparison)", mse_trajectory(X, y, None, LOADER_LR, LOADER_EPOCHS),
-                    style="student", color=3)]
+                    style="context", color=3)]
     if len(passes) >= LOADER_EPOCHS:
         series.append(curve("expected on the same minibatches",
                             mse_trajectory(X, y, passes, LOADER_LR, LOADER_EPOCHS), style="expected"))
@@ -95,7 +95,7 @@ def cubic_fit(ctx: Context) -> Plot:
     r2 = 1.0 - np.sum((pred - target) ** 2) / np.sum((target - target.mean()) ** 2)
     line = np.polyval(np.polyfit(x, target, 1), x)
     axes = {"kind": "curves", "xlabel": "x", "ylabel": "y", "legend": "upper left", "series": [
-        curve("best straight line", line, x=x, style="student", color=4),
+        curve("best straight line", line, x=x, style="context", color=4),
         curve(f"your fit_cubic(seed={seed}) model", pred, x=x, color=0),
         curve("y = x^3", target, x=x, style="expected")]}
     return Plot([axes], summary=f"R^2 = {r2:.3f} on {x.size} points of [{x[0]:.2g}, {x[-1]:.2g}] (a straight line "
