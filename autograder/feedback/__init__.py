@@ -192,9 +192,12 @@ def run_gatherer(assignment: str, gatherer: Gatherer, worker: Worker,
 
 def describe_student_error(exc: StudentError) -> str:
     """Why there is no plot, when the student's code raised."""
+    if exc.exc_type == "NotImplementedError":  # worded like the checks' message, without the source line
+        function = getattr(exc, "function", "")
+        what = f" {function}" if function and function != "<module>" else ""
+        where = f" ({exc.where.split(', in ')[0].split(':')[0]})" if exc.where else ""
+        return f"Not implemented yet:{what}{where}. The plot appears here once this part of your code runs."
     where = f" ({exc.where})" if exc.where else ""
-    if exc.exc_type == "NotImplementedError":
-        return f"Not implemented yet{where}: the plot appears here once this part of your code runs."
     return f"Your code raised {exc.exc_type}: {exc.message[:300]}{where}"
 
 
