@@ -9,7 +9,9 @@ from nbgrader.preprocessors import ClearHiddenTests, GetGrades
 c = get_config()  # noqa: F821 (provided by nbgrader when it reads this file)
 
 c.CourseDirectory.course_id = "neurograde"
-c.CourseDirectory.ignore = [".ipynb_checkpoints", "*.pyc", "__pycache__", "feedback", "gradebook.db"]
+# nbgrader's default list also ignores anything named "feedback": the engine's autograder/feedback/ package must
+# reach students and the autograded copies.
+c.CourseDirectory.ignore = [".ipynb_checkpoints", "*.pyc", "__pycache__", "gradebook.db"]
 # A check cell grades one exercise in a separate process: importing torch and running its checks takes seconds,
 # not nbgrader's default 30 s budget per cell.
 c.Execute.timeout = 600
