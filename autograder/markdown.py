@@ -100,7 +100,7 @@ def _plots(run: GradingRun) -> Iterable[str]:
     for panel in run.feedback:
         head = f"- **{panel.assignment} {panel.exercise}: {panel.title}.**"
         if panel.has_plot:
-            out.append(f"{head} {panel.summary} *Expected:* {panel.expected}")
+            out.append(f"{head} {panel.summary} *What to look for:* {panel.expected}")
         else:
             out.append(f"{head} No plot: {code_span(panel.message)}")
     return out
