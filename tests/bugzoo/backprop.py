@@ -87,7 +87,8 @@ MUTANTS = [
            replace=[(DELTA_HIDDEN, "                delta = delta @ self.params[f\"W{l}\"].T\n")],
            why="delta_{l-1} without sigmoid'(z_{l-1})"),
     Mutant("backward_derivative_of_z", exercise="ex5", says="applied to z",
-           replace=[(DELTA_OUT, "        delta = 2.0 * (a_out - y) / a_out.size * sigmoid_derivative(self.cache[f\"z{L}\"])\n"),
+           replace=[(DELTA_OUT, "        delta = 2.0 * (a_out - y) / a_out.size * "
+                                "sigmoid_derivative(self.cache[f\"z{L}\"])\n"),
                     (DELTA_HIDDEN, "                delta = (delta @ self.params[f\"W{l}\"].T) * "
                                    "sigmoid_derivative(self.cache[f\"z{l - 1}\"])\n")],
            why="sigmoid_derivative takes the activation, not z"),
@@ -129,8 +130,9 @@ MUTANTS = [
            replace=[(TRAIN_LOOP, TRAIN_LOOP.replace("-= lr", "+= lr"))],
            why="params += lr * grads"),
     Mutant("train_updates_only_the_weights", exercise="ex6", says="every parameter",
-           replace=[(TRAIN_LOOP, TRAIN_LOOP.replace("            for name in self.params:\n",
-                                                    "            for name in [k for k in self.params if k[0] == 'W']:\n"))],
+           replace=[(TRAIN_LOOP, TRAIN_LOOP.replace(
+               "            for name in self.params:\n",
+               "            for name in [k for k in self.params if k[0] == 'W']:\n"))],
            why="the biases never move"),
     # ex7: minibatches
     Mutant("minibatch_shuffles_once", exercise="ex7", says="every epoch",
@@ -168,8 +170,9 @@ MUTANTS = [
 
 ALTERNATIVES = [
     Alternative(
-        "xavier_init_np_dot_and_einsum",
-        why="Xavier-uniform initialisation from an unseeded generator, np.dot and np.einsum instead of @",
+        "xavier_init_np_dot_einsum_and_clipped_sigmoid",
+        why="Xavier-uniform initialisation from an unseeded generator, np.dot and np.einsum instead of @, a sigmoid "
+            "that clips z to [-500, 500] (sigmoid(-1000) is then about 7e-218, not 0)",
         replace=[("        rng = np.random.default_rng(seed)\n        for l in range(1, self.n_layers + 1):\n",
                   "        rng = np.random.default_rng()\n        for l in range(1, self.n_layers + 1):\n"),
                  ("            self.params[f\"W{l}\"] = rng.normal(0.0, 1.0 / np.sqrt(n_in), size=(n_in, n_out))\n",
@@ -181,7 +184,10 @@ ALTERNATIVES = [
                   "            grads[f\"dW{l}\"] = np.einsum(\"mi,mj->ij\", a_prev, delta)\n"),
                  ("            grads[f\"db{l}\"] = np.sum(delta, axis=0, keepdims=True)\n",
                   "            grads[f\"db{l}\"] = delta.sum(axis=0)[None, :]\n"),
-                 (DELTA_HIDDEN, "                delta = np.dot(delta, self.params[f\"W{l}\"].T) * a_prev * (1 - a_prev)\n"),
+                 (DELTA_HIDDEN,
+                  "                delta = np.dot(delta, self.params[f\"W{l}\"].T) * a_prev * (1 - a_prev)\n"),
+                 (SIGMOID_BODY, "    z = np.clip(np.asarray(z, dtype=np.float64), -500.0, 500.0)\n"
+                                "    return 1.0 / (1.0 + np.exp(-z))\n"),
                  ("    z1 = X @ W1 + b1\n", "    z1 = np.dot(X, W1) + b1\n")]),
     Alternative(
         "masked_sigmoid_where_relu_and_z_derivatives",
@@ -197,9 +203,11 @@ ALTERNATIVES = [
                                 "    out[~pos] = ez / (1.0 + ez)\n"
                                 "    return out if out.ndim else out[()]\n"),
                  ("    return np.maximum(0.0, z)\n", "    return np.where(z > 0, z, 0.0)\n"),
-                 ("    return (np.asarray(z) > 0).astype(np.float64)\n", "    return np.where(np.asarray(z) > 0, 1.0, 0.0)\n"),
+                 ("    return (np.asarray(z) > 0).astype(np.float64)\n",
+                  "    return np.where(np.asarray(z) > 0, 1.0, 0.0)\n"),
                  ("    return 1.0 - np.tanh(z) ** 2\n", "    return 1.0 / np.cosh(z) ** 2\n"),
-                 ("    p = np.clip(y_pred, eps, 1.0 - eps)\n", "    p = np.minimum(np.maximum(y_pred, eps), 1.0 - eps)\n"),
+                 ("    p = np.clip(y_pred, eps, 1.0 - eps)\n",
+                  "    p = np.minimum(np.maximum(y_pred, eps), 1.0 - eps)\n"),
                  (DELTA_OUT, "        s = sigmoid(self.cache[f\"z{L}\"])\n"
                              "        delta = 2.0 * (a_out - y) / y.size * s * (1.0 - s)\n"),
                  (DELTA_HIDDEN, "                s = sigmoid(self.cache[f\"z{l - 1}\"])\n"
@@ -248,7 +256,8 @@ def _lists_source() -> str:
         "            grads[\"dW\" + str(l)] = acts[l - 1].T.dot(deltas[l])\n"
         "            grads[\"db\" + str(l)] = deltas[l].sum(axis=0, keepdims=True)\n")
     text = text.replace(old_backward, new_backward)
-    text = text.replace("            for name in self.params:\n                self.params[name] -= lr * grads[f\"d{name}\"]\n",
+    update = "            for name in self.params:\n                self.params[name] -= lr * grads[f\"d{name}\"]\n"
+    text = text.replace(update,
                         "            for name in list(self.params):\n"
                         "                self.params[name] = self.params[name] - lr * grads[\"d\" + name]\n", 1)
     return text
