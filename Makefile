@@ -9,12 +9,14 @@ VENV := .venv
 PY := $(VENV)/bin/python
 RUNTIME_STAMP := $(VENV)/.installed-runtime
 DEV_STAMP := $(VENV)/.installed-dev
+RELEASE_STAMP := $(VENV)/.installed-release
+DIST ?= dist
 SUBMISSION ?= student_template
 ASSIGNMENT ?=
 RESULTS ?= results/results.json
 JOBS ?= 2
 
-.PHONY: grade grade-hidden grade-all bench test stubs data venv clean help
+.PHONY: grade grade-hidden grade-all bench test stubs data release venv clean help
 
 help:
 	@echo "make grade [SUBMISSION=dir] [ASSIGNMENT='name ...']   grade a submission (default: student_template/)"
@@ -22,6 +24,7 @@ help:
 	@echo "make grade-all DIR=folder-or-zip [JOBS=2]            grade a whole class into results/gradebook.csv"
 	@echo "make bench                                           time and measure grading (see README, Performance)"
 	@echo "make stubs                                           regenerate student_template/ from reference/"
+	@echo "make release [DIST=dist]                             student bundle, Gradescope zips, nbgrader course"
 	@echo "make data                                            rebuild data/ from ../shared/datasets/"
 
 $(PY):
@@ -32,7 +35,11 @@ $(RUNTIME_STAMP): requirements.txt | $(PY)
 	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements.txt
 	@touch $@
 
-$(DEV_STAMP): requirements-dev.txt $(RUNTIME_STAMP)
+$(RELEASE_STAMP): requirements-release.txt $(RUNTIME_STAMP)
+	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-release.txt
+	@touch $@
+
+$(DEV_STAMP): requirements-dev.txt requirements-release.txt $(RUNTIME_STAMP)
 	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
 	@touch $@
 
@@ -53,6 +60,9 @@ grade-all: $(RUNTIME_STAMP)
 
 bench: $(DEV_STAMP)
 	$(PY) scripts/bench.py
+
+release: $(RELEASE_STAMP)
+	$(PY) -m autograder release --dist $(DIST)
 
 stubs: $(RUNTIME_STAMP)
 	$(PY) -m autograder stubs
