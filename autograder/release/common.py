@@ -94,6 +94,16 @@ def released_assignments(kit: Path, config: cfg.Config) -> list[str]:
             and (kit / "autograder" / "checks" / f"{a}.py").is_file()]
 
 
+def quiet_grade_flags() -> list[str]:
+    """Options of this engine's ``grade`` command that skip work nobody reads in a release (the HTML report of a
+    Gradescope or notebook grading): baked into the scripts, since each ships with this very engine."""
+    from autograder.cli import build_parser
+
+    parser = build_parser()
+    grade = next(a for a in parser._subparsers._group_actions if a.choices).choices["grade"]
+    return [flag for flag in ("--no-report",) if flag in grade._option_string_actions]
+
+
 # -- cutting check functions out of a checks file --------------------------------------------------------------
 
 def _function_spans(source: str) -> dict[str, tuple[int, int]]:

@@ -10,8 +10,8 @@ import shutil
 import tempfile
 from pathlib import Path
 
-from autograder.release.common import (Release, Step, assert_no_leaks, copy_data, copy_engine, reduced_grading,
-                                       verify_engine, write_grading, write_zip)
+from autograder.release.common import (Release, Step, assert_no_leaks, copy_data, copy_engine, quiet_grade_flags,
+                                       reduced_grading, verify_engine, write_grading, write_zip)
 
 TEMPLATES = Path(__file__).resolve().parent / "templates" / "gradescope"
 KIT_ZIP = "neurograde"
@@ -53,6 +53,7 @@ def stage(release: Release, name: str, assignments: list[str], dest: Path) -> No
     script = (TEMPLATES / "run_autograder").read_text()
     script = script.replace("@ASSIGNMENTS@", " ".join(assignments))
     script = script.replace("@TIME_LIMIT@", str(time_limit(release, assignments)))
+    script = script.replace("@GRADE_FLAGS@", " ".join(quiet_grade_flags()))
     (dest / "run_autograder").write_text(script)
     for executable in ("setup.sh", "run_autograder"):
         (dest / executable).chmod(0o755)

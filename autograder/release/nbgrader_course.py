@@ -17,7 +17,8 @@ import shutil
 from pathlib import Path
 
 from autograder.release.common import (Release, ReleaseError, Step, check_functions, copy_data, copy_engine,
-                                       find_leaks, function_source, reduced_grading, verify_engine, write_grading)
+                                       find_leaks, function_source, quiet_grade_flags, reduced_grading,
+                                       verify_engine, write_grading)
 from autograder.stubs import BEGIN
 
 TEMPLATES = Path(__file__).resolve().parent / "templates" / "nbgrader"
@@ -188,7 +189,9 @@ def copy_support(release: Release) -> None:
     checks, its grading.yml and the data (nbgrader releases these to students)."""
     for a in release.assignments:
         out = source_dir(release, a)
-        shutil.copyfile(TEMPLATES / "neurograde_nb.py", out / "neurograde_nb.py")
+        helper = (TEMPLATES / "neurograde_nb.py").read_text()
+        (out / "neurograde_nb.py").write_text(helper.replace("GRADE_FLAGS: list[str] = []",
+                                                             f"GRADE_FLAGS: list[str] = {quiet_grade_flags()!r}"))
         kit = out / "neurograde"
         copy_engine(release, kit, [a], hidden=False)
         copy_data(release, kit)

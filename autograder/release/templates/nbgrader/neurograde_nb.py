@@ -29,6 +29,8 @@ KIT = Path(__file__).resolve().parent / "neurograde"
 MARKER = "neurograde_nb"
 #: Seconds allowed on top of the assignment's own time limits (starting Python and pytest, importing torch).
 STARTUP_MARGIN_S = 60
+#: Options of the shipped grader that skip what a notebook never shows (set by `make release`).
+GRADE_FLAGS: list[str] = []
 
 
 @dataclass(frozen=True)
@@ -153,7 +155,7 @@ class Exercise:
             submission.mkdir()
             (submission / f"{self.assignment}.py").write_text(source)
             results = root / "results.json"
-            cmd = [sys.executable, "-m", "autograder", "grade", "--submission", str(submission),
+            cmd = [sys.executable, "-m", "autograder", "grade", *GRADE_FLAGS, "--submission", str(submission),
                    "--assignment", self.assignment, "--results", str(results)]
             if self.hidden:
                 cmd.append("--with-hidden")
