@@ -301,8 +301,8 @@ def _shape_hint(name: str, kind: str, l: int, seen: tuple, expected: tuple, m: i
     return f"{name} has shape {seen}, expected {expected}: each gradient has the shape of its parameter"
 
 
-BACKWARD_FIRST = ("your backward does not return the exact gradient (see the backpropagation checks): training can "
-                  "only be as right as the gradients it follows, so fix backward first. ")
+BACKWARD_FIRST = ("Your backward does not return the exact gradient (see the backpropagation checks): training can "
+                  "only be as right as the gradients it follows, so fix backward first. Then: ")
 
 
 def _backward_is_exact(student, sizes: list[int], params: dict, X: np.ndarray, y: np.ndarray, thresholds) -> bool:
