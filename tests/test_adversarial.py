@@ -141,7 +141,8 @@ def test_attack_gains_nothing_and_breaks_nothing(attack, submission, fast_config
     baseline, _ = run_grader(submission(baseline_files, "baseline"), VICTIM, NEIGHBOUR,
                              results=tmp_path / "baseline.json", extra=("--config", str(fast_config)))
     assert doc["score"] <= baseline["score"], "the attack gained points"
-    assert score_by_exercise(doc, VICTIM)["ex1"][0] == 0
+    attacked, top = score_by_exercise(doc, VICTIM)["ex1"]
+    assert attacked <= score_by_exercise(baseline, VICTIM)["ex1"][0] < top
     assert_neighbour_full(doc)
     assert _digests() == before, "the kit's data changed"
     time.sleep(5)  # longer than the forging grandchild sleeps

@@ -123,7 +123,8 @@ def test_monkeypatching_numpy_and_pytest_at_import_gains_nothing(submission, fas
     plain, _, _ = grade_hostile(submission, fast_config,
                                 reference(VICTIM) + "\ndef gradient_1d(x, y, a, b):\n    return 0.0, 0.0\n")
     patched, _, _ = grade_hostile(submission, fast_config, reference(VICTIM) + PATCHES, "patched")
-    assert score_by_exercise(patched, VICTIM)["ex1"][0] == 0
+    score, top = score_by_exercise(patched, VICTIM)["ex1"]
+    assert score < top
     assert patched["score"] == plain["score"]
 
 
