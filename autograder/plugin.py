@@ -144,6 +144,10 @@ class GradingPlugin:
         assignment = _assignment_of(item)
         if nextitem is None or _assignment_of(nextitem) != assignment:
             self._gather_feedback(assignment)
+            # Its worker is no longer needed: ending it now keeps one student process alive at a time, so the
+            # whole kit's peak memory is that of its largest assignment (Gradescope's default limit is 768 MB).
+            if (worker := self._workers.pop(assignment, None)) is not None:
+                worker.close()
 
     def pytest_sessionfinish(self, session: pytest.Session, exitstatus: int) -> None:
         if exitstatus != pytest.ExitCode.INTERRUPTED:

@@ -12,14 +12,20 @@ KIT_ROOT = Path(__file__).resolve().parent.parent
 
 
 def run_grader(submission: Path, *assignments: str, hidden: bool = True, results: Path | None = None,
-               timeout: float = 300, extra: tuple[str, ...] = ()) -> tuple[dict, subprocess.CompletedProcess]:
-    """Grade ``submission`` through ``python -m autograder grade``; returns (results.json, the process)."""
+               timeout: float = 300, extra: tuple[str, ...] = (), report: bool = False
+               ) -> tuple[dict, subprocess.CompletedProcess]:
+    """Grade ``submission`` through ``python -m autograder grade``; returns (results.json, the process).
+
+    The HTML report (plots gathered from the student's code) is skipped unless ``report``: the report's own tests
+    exercise it, and drawing it for every mutant would double the suite's time."""
     results = results or Path(submission).parent / f"results-{Path(submission).name}.json"
     cmd = [sys.executable, "-m", "autograder", "grade", "--submission", str(submission), "--results", str(results)]
     for a in assignments:
         cmd += ["--assignment", a]
     if hidden:
         cmd.append("--with-hidden")
+    if not report:
+        cmd.append("--no-report")
     proc = subprocess.run([*cmd, *extra], cwd=KIT_ROOT, capture_output=True, text=True, timeout=timeout)
     assert proc.returncode == 0, f"grader exited {proc.returncode}:\n{proc.stdout[-3000:]}\n{proc.stderr[-3000:]}"
     return json.loads(results.read_text()), proc

@@ -149,7 +149,7 @@ def configured() -> list[str]:
 
 
 def grade_with_report(folder: Path, out: Path) -> tuple[dict, subprocess.CompletedProcess, Path]:
-    doc, proc = run_grader(folder, results=out / "results.json", timeout=600)
+    doc, proc = run_grader(folder, results=out / "results.json", timeout=600, report=True)
     report = out / "report.html"
     last = proc.stdout.strip().splitlines()[-1]
     assert last.endswith(str(report)), f"the terminal output should end with the report's path, got {last!r}"
