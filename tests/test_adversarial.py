@@ -5,6 +5,8 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import shutil
+import tempfile
 import time
 from pathlib import Path
 
@@ -39,6 +41,7 @@ atexit.register(_forge)
 if os.fork() == 0:
     os.setsid()
     if os.fork() == 0:
+        open(os.path.join("PIDDIR", str(os.getpid())), "w").close()
         time.sleep(4)
         _forge()
     os._exit(0)
@@ -91,6 +94,7 @@ def gradient_1d(x, y, a, b):
         if os.fork() == 0:
             if i % 2:
                 os.setsid()
+            open(os.path.join("PIDDIR", str(os.getpid())), "w").close()
             time.sleep(120)
             os._exit(0)
     _np.ones(3 * 2**30 // 8 * 4)
@@ -103,17 +107,17 @@ def _digests() -> dict[str, str]:
     return {f.name: hashlib.sha256(f.read_bytes()).hexdigest() for f in DATA_FILES}
 
 
-def _sandbox_processes() -> list[int]:
-    found = []
-    for entry in os.listdir("/proc"):
-        if entry.isdigit():
-            try:
-                cmdline = Path(f"/proc/{entry}/cmdline").read_bytes()
-            except OSError:
-                continue
-            if b"neurograde-" in cmdline and b"worker.py" in cmdline:
-                found.append(int(entry))
-    return found
+def _alive(pids: list[int]) -> list[int]:
+    """The processes among ``pids`` that still run (a zombie has ended: it only waits to be reaped)."""
+    alive = []
+    for pid in pids:
+        try:
+            stat = Path(f"/proc/{pid}/stat").read_bytes()
+        except OSError:
+            continue
+        if stat[stat.rfind(b")") + 2:].split()[0] != b"Z":
+            alive.append(pid)
+    return alive
 
 
 @pytest.fixture
@@ -128,6 +132,10 @@ def kit_data_guard():
 
 @pytest.mark.parametrize("attack", ATTACKS.values(), ids=ATTACKS.keys())
 def test_attack_gains_nothing_and_breaks_nothing(attack, submission, fast_config, kit_data_guard, tmp_path):
+    # Every process the attack forks notes its pid here (world-writable: student code may run as nobody).
+    pid_dir = Path(tempfile.mkdtemp(prefix="neurograde-attack-"))  # outside pytest's root-only tmp tree
+    pid_dir.chmod(0o777)
+    attack = attack.replace("PIDDIR", str(pid_dir))
     files = {f"{VICTIM}.py": reference(VICTIM) + attack, f"{NEIGHBOUR}.py": reference(NEIGHBOUR)}
     baseline_files = {f"{VICTIM}.py": reference(VICTIM) + BASELINE, f"{NEIGHBOUR}.py": reference(NEIGHBOUR)}
     before = _digests()
@@ -147,4 +155,8 @@ def test_attack_gains_nothing_and_breaks_nothing(attack, submission, fast_config
     assert _digests() == before, "the kit's data changed"
     time.sleep(5)  # longer than the forging grandchild sleeps
     assert json.loads(results.read_text()) == doc, "results.json changed after grading ended"
-    assert _sandbox_processes() == [], "student processes outlived the grading"
+    forked = [int(p.name) for p in pid_dir.iterdir()]
+    if "fork" in attack:
+        assert forked, "the attack's processes never started: the test proves nothing"
+    shutil.rmtree(pid_dir)
+    assert _alive(forked) == [], "student processes outlived the grading"
