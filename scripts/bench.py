@@ -109,8 +109,9 @@ def _tree_rss(root: int) -> int:
 
 
 def grade_cmd(submission: Path, names: list[str], out: Path) -> list[str]:
-    cmd = [sys.executable, "-m", "autograder", "grade", "--with-hidden", "--submission", str(submission),
-           "--results", str(out)]
+    # As Gradescope grades: hidden checks, no HTML report (the report's own cost is measured in its tests).
+    cmd = [sys.executable, "-m", "autograder", "grade", "--with-hidden", "--no-report", "--submission",
+           str(submission), "--results", str(out)]
     for n in names:
         cmd += ["--assignment", n]
     return cmd
