@@ -22,6 +22,7 @@ KIT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(KIT))
 
 from autograder.config import ASSIGNMENTS  # noqa: E402
+from autograder.sandbox import THREAD_ENV  # noqa: E402
 
 TARGET_WALL = 10.0
 TARGET_FLOOR_RATIO = 1.5
@@ -64,11 +65,11 @@ if "pytorch_basics" in names:
 """
 
 
-def measure(cmd: list[str], cwd: Path = KIT) -> tuple[float, float, float]:
+def measure(cmd: list[str], cwd: Path = KIT, env: dict | None = None) -> tuple[float, float, float]:
     """(wall s, CPU s of the process and its waited-for children, peak summed RSS MB of its tree)."""
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.monotonic()
-    proc = subprocess.Popen(cmd, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    proc = subprocess.Popen(cmd, cwd=cwd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     peak = [0]
     done = threading.Event()
 
@@ -127,7 +128,9 @@ def main() -> int:
         groups = [[a] for a in ASSIGNMENTS] + [list(ASSIGNMENTS)]
         for names in groups:
             label = names[0] if len(names) == 1 else "whole kit"
-            floor = measure([sys.executable, "-c", FLOOR.format(reference=KIT / "reference", kit=KIT, names=names)])
+            # The floor runs with the worker's one-thread BLAS/OpenMP settings, so both do the same arithmetic.
+            floor = measure([sys.executable, "-c", FLOOR.format(reference=KIT / "reference", kit=KIT, names=names)],
+                            env={**os.environ, **THREAD_ENV})
             ref = measure(grade_cmd(KIT / "reference", names, tmp / "r.json"))
             stub = measure(grade_cmd(KIT / "student_template", names, tmp / "s.json"))
             rows.append((label, ref, stub, floor))
