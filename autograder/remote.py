@@ -25,6 +25,15 @@ class Student:
         object.__setattr__(self, "_seed_base", zlib.crc32(check_id.encode()))
         object.__setattr__(self, "_calls", 0)
         object.__setattr__(self, "_startup_before", worker.startup_seconds)
+        object.__setattr__(self, "_budget", None)
+        object.__setattr__(self, "_spent", 0.0)
+
+    def limit_to(self, seconds: float) -> "Student":
+        """Allow the student's code at most ``seconds`` over all of this proxy's requests (on top of the wall-clock
+        deadline). Time the check spends judging in the trusted process is not counted: a busy machine or a costly
+        oracle must not eat the student's budget."""
+        object.__setattr__(self, "_budget", float(seconds))
+        return self
 
     # The worker reseeds random, NumPy and torch before every request with a seed derived from the check and the
     # request's rank in it: grading is deterministic, yet two calls in one check see different random streams.
@@ -38,7 +47,15 @@ class Student:
                    "args": wire.encode([self._unwrap(a) for a in args]),
                    "kwargs": wire.encode({k: self._unwrap(v) for k, v in (kwargs or {}).items()})}
         # Restarting a worker (after a timeout or a crash) re-imports the module: that time is not the check's.
-        value = worker.request(message, self._deadline + worker.startup_seconds - self._startup_before)
+        deadline = self._deadline + worker.startup_seconds - self._startup_before
+        began, startup = time.monotonic(), worker.startup_seconds
+        if self._budget is not None:
+            deadline = min(deadline, began + max(0.0, self._budget - self._spent))
+        try:
+            value = worker.request(message, deadline)
+        finally:
+            used = time.monotonic() - began - (worker.startup_seconds - startup)
+            object.__setattr__(self, "_spent", self._spent + used)
         return self._wrap(value, worker.generation)
 
     def _unwrap(self, value: Any) -> Any:
@@ -78,7 +95,10 @@ class Student:
 
     def seconds_left(self) -> float:
         extra = self._worker.startup_seconds - self._startup_before
-        return max(0.0, self._deadline + extra - time.monotonic())
+        left = self._deadline + extra - time.monotonic()
+        if self._budget is not None:
+            left = min(left, self._budget - self._spent)
+        return max(0.0, left)
 
     def output(self) -> str:
         """The end of what the student's code printed during the last call."""
