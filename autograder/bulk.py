@@ -8,8 +8,9 @@ What DIR may be (see :func:`find_submissions`):
 - an LMS download folder of flat files whose names carry the student id before the first underscore and end with
   a contract file name, e.g. Canvas's ``doejane_1234_5678_linear_neuron.py`` (``-1`` re-upload suffixes allowed).
 
-Every submission is graded by its own grader process (``grade --with-hidden``), in parallel, each under a wall-clock
-limit; a crash, a hang or an attack ends that student's row with a status, never the batch. Each student's
+Submissions are graded with the hidden checks by ``jobs`` long-lived grader processes (``grade-server``), each under a
+wall-clock limit per submission and with its own sandbox uid; a crash, a hang or an attack ends that student's row
+with a status (a hung grader is killed and replaced), never the batch. Each student's
 results.json is kept beside the gradebook; a re-run skips students whose files and grading setup did not change.
 """
 from __future__ import annotations
@@ -19,6 +20,7 @@ import hashlib
 import json
 import os
 import re
+import select
 import shutil
 import signal
 import subprocess
@@ -141,32 +143,88 @@ def fingerprint(sub: Submission, config_path: Path) -> str:
     return h.hexdigest()
 
 
-def grade_one(sub: Submission, out_dir: Path, slot: int, timeout: float, config_path: Path) -> Row:
-    """Grade one submission in its own grader process; the row's status says how it ended."""
+class GradingServer:
+    """A long-lived grader process that grades one submission at a time (``grade-server``), so a class pays the
+    grader's start-up and imports once per job slot, not once per student. Each submission still gets fresh
+    workers for its code, and the server kills whatever that code left behind before it answers."""
+
+    def __init__(self, slot: int, config_path: Path, log: Path) -> None:
+        self.slot, self.config_path, self.log = slot, config_path, log
+        self._proc: subprocess.Popen | None = None
+
+    def _start(self) -> None:
+        env = dict(os.environ, NEUROGRADE_SANDBOX_UID=str(SANDBOX_UID_BASE + self.slot))
+        self._proc = subprocess.Popen(
+            [sys.executable, "-m", "autograder", "grade-server", "--config", str(self.config_path)],
+            cwd=KIT_ROOT, env=env, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+            stderr=self.log.open("a"), start_new_session=True)
+
+    def grade(self, submission: Path, results: Path, timeout: float) -> str:
+        """Grade ``submission`` into ``results``; returns the status ("ok", "timeout", "grader died")."""
+        if self._proc is None or self._proc.poll() is not None:
+            self._start()
+        proc = self._proc
+        try:
+            proc.stdin.write(json.dumps({"submission": str(submission), "results": str(results)}).encode() + b"\n")
+            proc.stdin.flush()
+        except OSError:
+            self.close()
+            return "grader died"
+        ready, _, _ = select.select([proc.stdout], [], [], timeout)
+        line = proc.stdout.readline() if ready else b""
+        if not line:
+            self.close()
+            return "timeout" if not ready else "grader died"
+        try:
+            return str(json.loads(line).get("status", "grader died"))
+        except ValueError:
+            self.close()
+            return "grader died"
+
+    def close(self) -> None:
+        proc, self._proc = self._proc, None
+        if proc is not None:
+            try:
+                os.killpg(proc.pid, signal.SIGKILL)
+            except (ProcessLookupError, PermissionError):
+                pass
+            proc.wait()
+
+
+def serve(config_path: Path) -> int:
+    """The ``grade-server`` loop: one JSON request per line on stdin, one JSON reply per line on stdout."""
+    from autograder.grader import grade
+    from autograder.results import to_gradescope, write_json
+
+    config = cfg.load(config_path)
+    for line in sys.stdin:
+        request = json.loads(line)
+        try:
+            run = grade(Path(request["submission"]), list(config.assignments), with_hidden=True, config=config)
+            write_json(to_gradescope(run), Path(request["results"]))
+            status = "ok"
+        except Exception as exc:  # a grader bug: report it for this student and keep serving the others
+            print(f"grading {request['submission']} failed: {type(exc).__name__}: {exc}", file=sys.stderr)
+            status = "grader error"
+        sys.stdout.write(json.dumps({"status": status}) + "\n")
+        sys.stdout.flush()
+    return 0
+
+
+def grade_one(sub: Submission, out_dir: Path, server: GradingServer, timeout: float) -> Row:
+    """Grade one submission on a warm server; the row's status says how it ended."""
     folder = out_dir / sub.student
     folder.mkdir(parents=True, exist_ok=True)
     results = folder / "results.json"
+    if results.exists():
+        results.unlink()
     start = time.monotonic()
     with tempfile.TemporaryDirectory(prefix="neurograde-bulk-") as tmp:
         staged = Path(tmp) / "submission"
         staged.mkdir()
         for name, path in sub.files.items():
             shutil.copyfile(path, staged / name)
-        env = dict(os.environ, NEUROGRADE_SANDBOX_UID=str(SANDBOX_UID_BASE + slot))
-        # No HTML report: the gradebook is for the instructor, and plotting would halve the throughput.
-        cmd = [sys.executable, "-m", "autograder", "grade", "--with-hidden", "--no-report", "--submission",
-               str(staged), "--results", str(results), "--config", str(config_path)]
-        if results.exists():
-            results.unlink()
-        proc = subprocess.Popen(cmd, cwd=KIT_ROOT, env=env, stdout=(folder / "grading.log").open("w"),
-                                stderr=subprocess.STDOUT, start_new_session=True)
-        try:
-            code = proc.wait(timeout=timeout)
-            status = "ok" if code == 0 else f"grader exited {code}"
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait()
-            status = "timeout"
+        status = server.grade(staged, results, timeout)
     doc = None
     if results.is_file():
         try:
@@ -225,27 +283,33 @@ def grade_all(source: Path, out_csv: Path, *, jobs: int = 2, force: bool = False
                 progress.step(rows[sub.student], skipped=True)
             else:
                 todo.append((sub, key))
-        slots = list(range(jobs))
-        slot_lock = threading.Lock()
+        out_dir.mkdir(parents=True, exist_ok=True)
+        servers = [GradingServer(slot, config_path, out_dir / f".grader-{slot}.log") for slot in range(jobs)]
+        idle = list(servers)
+        lock = threading.Lock()
 
         def run(sub: Submission, key: str) -> Row:
-            with slot_lock:
-                slot = slots.pop()
+            with lock:
+                server = idle.pop()
             try:
-                row = grade_one(sub, out_dir, slot, timeout, config_path)
+                row = grade_one(sub, out_dir, server, timeout)
             finally:
-                with slot_lock:
-                    slots.append(slot)
+                with lock:
+                    idle.append(server)
             if row.status == "ok":
                 (out_dir / sub.student / ".fingerprint").write_text(key)
             return row
 
-        with ThreadPoolExecutor(max_workers=jobs) as pool:
-            futures = [pool.submit(run, sub, key) for sub, key in todo]
-            for future in as_completed(futures):
-                row = future.result()
-                rows[row.student] = row
-                progress.step(row)
+        try:
+            with ThreadPoolExecutor(max_workers=jobs) as pool:
+                futures = [pool.submit(run, sub, key) for sub, key in todo]
+                for future in as_completed(futures):
+                    row = future.result()
+                    rows[row.student] = row
+                    progress.step(row)
+        finally:
+            for server in servers:
+                server.close()
     ordered = [rows[s.student] for s in subs]
     write_gradebook(ordered, out_csv, config)
     return ordered

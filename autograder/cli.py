@@ -40,6 +40,8 @@ def build_parser() -> argparse.ArgumentParser:
     b.add_argument("--out", type=Path, default=Path("results/gradebook.csv"), help="CSV gradebook to write")
     b.add_argument("--force", action="store_true", help="regrade submissions whose files did not change")
     b.add_argument("--config", type=Path, default=cfg.DEFAULT_PATH, help=argparse.SUPPRESS)
+    server = sub.add_parser("grade-server")  # internal: grade-all's warm graders, one request per stdin line
+    server.add_argument("--config", type=Path, default=cfg.DEFAULT_PATH)
     return parser
 
 
@@ -49,6 +51,9 @@ def main(argv: list[str] | None = None) -> int:
         return _grade(args)
     if args.command == "grade-all":
         return _grade_all(args)
+    if args.command == "grade-server":
+        from autograder.bulk import serve
+        return serve(args.config)
     if args.command == "release":
         from autograder.release import main as release
         return release(args.dist, args.only)
