@@ -45,6 +45,7 @@ class GradingPlugin:
         self.results: dict[tuple[str, str], CheckResult] = {}
         self.config_error: cfg.ConfigError | None = None
         self._workers: dict[str, Worker] = {}
+        self._next_assignment: dict[str, str] = {}
         self._deadlines: dict[str, float] = {}
         self._titles: dict[tuple[str, str], str] = {}
         # Plot data for the report, gathered from each assignment's worker right after its last check.
@@ -74,6 +75,8 @@ class GradingPlugin:
         keep = [i for i in items if (_assignment_of(i), i.originalname) in wanted]
         config.hook.pytest_deselected(items=[i for i in items if i not in keep])
         items[:] = keep
+        order = list(dict.fromkeys(_assignment_of(i) for i in keep))
+        self._next_assignment = dict(zip(order, order[1:]))
         for item in keep:
             # pytest's failure rendering (source, tracebacks) is never shown and costs ~0.1 s a failure.
             item.repr_failure = _plain_failure
@@ -120,6 +123,10 @@ class GradingPlugin:
     @pytest.hookimpl(tryfirst=True)
     def pytest_runtest_setup(self, item: pytest.Item) -> None:
         assignment, check = self._check_of(item)
+        # While this assignment is graded, the next one's worker starts (imports numpy, torch) on the other core.
+        following = self._next_assignment.pop(assignment, None)
+        if following is not None:
+            self._worker(following).prestart()
         self.progress.check(assignment, check.exercise, self._titles.get((assignment, check.id), check.id))
 
     @pytest.hookimpl(hookwrapper=True)
