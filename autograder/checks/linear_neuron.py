@@ -32,6 +32,14 @@ LADDER_RATES = (0.01, 0.1, 0.5, 1.0)
 #: Stability is only judged where it is unambiguous: no candidate learning rate within this factor of 2/lambda_max
 #: (just above the edge, divergence may need more than the 50 iterations largest_stable_lr runs to show).
 STABILITY_GAP = 1.25
+#: forward is one multiply-add per entry: these admit float32 round-off (a student may cast) and nothing more.
+FORWARD_RTOL, FORWARD_ATOL = 1e-6, 1e-7
+#: Largest error allowed in the timed forward on 10^6 points (a = 0.5, b = 0.25): float32 round-off of a * x + b.
+FORWARD_MAX_ERROR = 1e-6
+#: A returned learning rate must be one of the candidates, not a number near one.
+CANDIDATE_RTOL = 1e-12
+#: Two rows are "the same example" up to float32 precision (a scaler may see float32 copies of the rows).
+SAME_ROW_RTOL, SAME_ROW_ATOL = 1e-6, 1e-9
 
 
 # --- small helpers ----------------------------------------------------------------------------------------------
@@ -352,8 +360,8 @@ def test_forward_1d_keeps_the_shape_of_its_input(student, rng):
     neuron = _neuron_1d(student, 1.5, -0.25)
     for shape in ((7,), (3, 4), (2, 3, 2)):
         x = _f32(rng.normal(size=shape))
-        expect_close(neuron.forward(x), 1.5 * x - 0.25, what=f"forward(x) for x of shape {shape}", rtol=1e-6,
-                     atol=1e-7, hint="forward is a * x + b, elementwise; NumPy broadcasting keeps the shape of x")
+        expect_close(neuron.forward(x), 1.5 * x - 0.25, what=f"forward(x) for x of shape {shape}", rtol=FORWARD_RTOL,
+                     atol=FORWARD_ATOL, hint="forward is a * x + b, elementwise; NumPy broadcasting keeps the shape of x")
 
 
 def test_forward_1d_is_vectorised(student, thresholds):
@@ -363,7 +371,7 @@ def test_forward_1d_is_vectorised(student, thresholds):
     # Timing on a busy machine is noisy: only a forward that is slow at every attempt fails.
     for _ in range(int(thresholds["forward_attempts"])):
         timing = student.probe("time_forward_1d", n, 0.5, 0.25)
-        expect(timing["max_error"] is not None and timing["max_error"] < 1e-6,
+        expect(timing["max_error"] is not None and timing["max_error"] < FORWARD_MAX_ERROR,
                expected=f"forward(x) = a * x + b for {n} points, shape ({n},)",
                seen=f"output of shape {timing['shape']}" + (
                    f", largest error {fmt(timing['max_error'])}" if timing["max_error"] is not None else ""),
@@ -796,7 +804,7 @@ def test_multi_forward_returns_one_prediction_per_row(student, rng):
     X = _f32(rng.normal(size=(9, 3)))
     w, b = np.array([0.5, -1.25, 2.0]), 0.75
     neuron = _neuron(student, w, b)
-    expect_close(neuron.forward(X), X @ w + b, what="forward(X)", rtol=1e-6, atol=1e-7,
+    expect_close(neuron.forward(X), X @ w + b, what="forward(X)", rtol=FORWARD_RTOL, atol=FORWARD_ATOL,
                  hint="forward returns X @ self.w + self.b: one prediction per row, shape (n,)")
 
 
@@ -1001,7 +1009,7 @@ def test_largest_stable_lr_finds_the_stability_edge(student, thresholds):
         expected = max(lr for lr in candidates if lr < critical)
         seen = as_float(student.largest_stable_lr(features, y, list(candidates), epochs=epochs),
                         "largest_stable_lr(...)")
-        if np.isclose(seen, expected, rtol=1e-12, atol=0):
+        if np.isclose(seen, expected, rtol=CANDIDATE_RTOL, atol=0):
             continue
         stable = [lr for lr in candidates if lr < critical]
         if seen in stable:
@@ -1037,7 +1045,7 @@ def _rows_in(rows: np.ndarray, targets: np.ndarray) -> int:
     found = 0
     for start in range(0, len(rows), 128):
         chunk = rows[start:start + 128, None, :]
-        same = np.isclose(chunk, targets[None, :, :], rtol=1e-6, atol=1e-9).all(axis=2)
+        same = np.isclose(chunk, targets[None, :, :], rtol=SAME_ROW_RTOL, atol=SAME_ROW_ATOL).all(axis=2)
         found += int(same.any(axis=1).sum())
     return found
 

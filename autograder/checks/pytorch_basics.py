@@ -25,6 +25,10 @@ LINEAR_R2 = 0.85
 OTHER_LRS = (0.1, 0.01, 0.001)
 #: Random inputs on which a collapsed layer is compared with the two layers: few, so messages show them whole.
 INPUT_ROWS = 4
+#: X_t and y_t hold float32 copies of float64 data: about 7 significant digits survive.
+FLOAT32_TOL = 1e-6
+#: Predictions whose residual from their own best straight line is below this share of their variance are a line.
+STRAIGHT_LINE_SHARE = 1e-6
 
 
 def _f32(a: Any) -> np.ndarray:
@@ -57,9 +61,9 @@ def _expect_tensor_shapes_and_values(X_item: dict, y_item: dict, X: np.ndarray, 
     expect(y_item["shape"] == [n, 1], expected=f"y_t of shape ({n}, 1)", seen=f"shape {tuple(y_item['shape'])}",
            hint="use y.view(-1, 1): nn.Linear(m, 1) outputs (n, 1), and an (n,) target broadcasts against it to an "
                 "(n, n) difference inside nn.MSELoss, a silently wrong loss")
-    expect_close(X_item["values"], X, what="X_t", rtol=1e-6, atol=1e-6,
+    expect_close(X_item["values"], X, what="X_t", rtol=FLOAT32_TOL, atol=FLOAT32_TOL,
                  hint="X_t must hold the values of X (converted to float32), row by row")
-    expect_close(y_item["values"], y.reshape(-1, 1), what="y_t", rtol=1e-6, atol=1e-6,
+    expect_close(y_item["values"], y.reshape(-1, 1), what="y_t", rtol=FLOAT32_TOL, atol=FLOAT32_TOL,
                  hint="y_t must hold the values of y in the same order, as a column")
 
 
@@ -546,7 +550,7 @@ def _expect_cubic_fit(student, thresholds, seed: int, x: np.ndarray) -> None:
     if r2 >= minimum:
         return
     line = np.polyval(np.polyfit(x.reshape(-1), pred, 1), x.reshape(-1))
-    if np.sum((pred - line) ** 2) <= 1e-6 * np.sum((pred - pred.mean()) ** 2) or r2 < LINEAR_R2:
+    if np.sum((pred - line) ** 2) <= STRAIGHT_LINE_SHARE * np.sum((pred - pred.mean()) ** 2) or r2 < LINEAR_R2:
         hint = ("your model is (nearly) a straight line, and y = x^3 bends: a linear model cannot fit it however "
                 "long it trains. Use a network with a non-linearity (make_mlp: Linear, ReLU, Linear)")
     else:

@@ -124,6 +124,17 @@ MUTANTS = [
            replace=[("        raise ValueError(\"no candidate learning rate is stable: try smaller ones, or standardise X\")\n",
                      "        return None\n")],
            why="None instead of ValueError"),
+    # One mutant for each check that no other mutant failed (measured over the whole zoo).
+    Mutant("gradients_as_one_element_arrays", exercise="ex1", says="as a float",
+           replace=[("return float(np.mean(err * x)), float(np.mean(err))",
+                     "return np.mean(err * x, keepdims=True), np.mean(err, keepdims=True)")],
+           why="keepdims leaves (1,) arrays where the contract asks for floats"),
+    Mutant("forward_1d_flattens_its_input", exercise="ex2", says="shape",
+           replace=[("return self.a * np.asarray(x) + self.b", "return self.a * np.ravel(x) + self.b")],
+           why="forward loses the shape of a 2-D or 3-D input"),
+    Mutant("multi_forward_with_a_column_w", exercise="ex5", says="shape",
+           replace=[("return np.asarray(X) @ self.w + self.b", "return np.asarray(X) @ self.w.reshape(-1, 1) + self.b")],
+           why="w used as an (m, 1) column: predictions of shape (n, 1) instead of (n,)"),
 ]
 
 ALTERNATIVES = [
