@@ -27,6 +27,8 @@ class Student:
         object.__setattr__(self, "_startup_before", worker.startup_seconds)
         object.__setattr__(self, "_budget", None)
         object.__setattr__(self, "_spent", 0.0)
+        object.__setattr__(self, "_pinned_seed", None)
+        object.__setattr__(self, "last_round_trip", 0.0)
 
     def limit_to(self, seconds: float) -> "Student":
         """Allow the student's code at most ``seconds`` over all of this proxy's requests (on top of the wall-clock
@@ -35,14 +37,40 @@ class Student:
         object.__setattr__(self, "_budget", float(seconds))
         return self
 
+    def pin_seed(self, seed: int | None) -> "Student":
+        """Reseed every following request with ``seed`` (None: back to one seed per request rank). Paired calls
+        under one pinned seed see the same global random streams, so a seeded or global-RNG student gives the
+        same answer twice, and any difference between them is the student's own unseeded randomness."""
+        object.__setattr__(self, "_pinned_seed", None if seed is None else int(seed) % 2**31)
+        return self
+
+    def hold(self, value: Any) -> "RemoteObject":
+        """Send plain data to the worker once and name it by a handle, so that later requests (a timed call)
+        pass only the handle."""
+        return self._send("hold", args=(value,), keep=True)
+
+    def call_kept(self, target: "RemoteObject | str", *args: Any, **kwargs: Any) -> "RemoteObject":
+        """Call a student function (by module-level name) or a remote callable, leaving the result in the worker
+        as a handle: :attr:`last_round_trip` is then the call's own cost, measured by this (trusted) process,
+        without the cost of sending the result back."""
+        if isinstance(target, str):
+            return self._send("call", name=target, args=args, kwargs=kwargs, keep=True)
+        return self._send("call", target=target, args=args, kwargs=kwargs, keep=True)
+
+    def cpu_seconds(self) -> float | None:
+        """CPU seconds used so far by every process of the student's sandbox, read by the trusted process (the
+        box's control group, else /proc); None when it cannot be measured here."""
+        return self._worker.cpu_seconds()
+
     # The worker reseeds random, NumPy and torch before every request with a seed derived from the check and the
     # request's rank in it: grading is deterministic, yet two calls in one check see different random streams.
     def _send(self, op: str, *, target: Any = None, name: str | None = None, args: tuple = (),
-              kwargs: dict | None = None) -> Any:
+              kwargs: dict | None = None, keep: bool = False) -> Any:
         worker: Worker = self._worker
         calls = self._calls + 1
         object.__setattr__(self, "_calls", calls)
-        message = {"op": op, "name": name, "seed": (self._seed_base + 7919 * calls) % 2**31,
+        seed = self._pinned_seed if self._pinned_seed is not None else (self._seed_base + 7919 * calls) % 2**31
+        message = {"op": op, "name": name, "seed": seed, "keep": keep,
                    "target": None if target is None else wire.encode(self._unwrap(target)),
                    "args": wire.encode([self._unwrap(a) for a in args]),
                    "kwargs": wire.encode({k: self._unwrap(v) for k, v in (kwargs or {}).items()})}
@@ -56,6 +84,7 @@ class Student:
         finally:
             used = time.monotonic() - began - (worker.startup_seconds - startup)
             object.__setattr__(self, "_spent", self._spent + used)
+            object.__setattr__(self, "last_round_trip", used)
         return self._wrap(value, worker.generation)
 
     def _unwrap(self, value: Any) -> Any:

@@ -209,6 +209,15 @@ class Worker:
             raise StudentCrashed("the worker sent a malformed reply")
         return wire.decode(reply["ok"])
 
+    def cpu_seconds(self) -> float | None:
+        """CPU seconds used so far by the sandbox's processes (live ones and the reaped children they waited
+        for), read from the trusted side; None when no worker runs or /proc is not there."""
+        proc = self._proc
+        if proc is None or not os.path.isdir("/proc"):
+            return None
+        from autograder.limits import cpu_seconds_of_tree
+        return cpu_seconds_of_tree(proc.pid)
+
     def output_tail(self, chars: int = 600) -> str:
         """What the student's code printed during the last request (its end, at most ``chars``)."""
         return self._output.tail(chars)

@@ -79,6 +79,8 @@ class Session:
             if self.probes is None:
                 self.probes = importlib.import_module(f"autograder.probes.{self.assignment}")
             return getattr(self.probes, name)(self.module, *args, **kwargs)
+        if op == "hold":
+            return args[0]
         if op == "ping":
             return None
         raise ValueError(f"unknown op {op!r}")
@@ -140,15 +142,18 @@ def main() -> None:
         if not buf.endswith(b"\n"):
             continue
         req, buf = wire.loads(buf), b""
+        rid = req.get("id")
         try:
             value = session.run(req)
-            message = {"ok": wire.encode(value, handle_of=session.handle_of)}
+            # keep: the result stays here, named by a handle (the grader times the call, not the transfer).
+            value = session.handle_of(value) if req.get("keep") else value
+            message = {"id": rid, "ok": wire.encode(value, handle_of=session.handle_of)}
         except BaseException as exc:  # student code may raise anything, SystemExit included
-            message = {"error": describe_exception(exc, session.module_file)}
+            message = {"id": rid, "error": describe_exception(exc, session.module_file)}
         try:
             send(message)
         except (TypeError, ValueError) as exc:  # e.g. an unencodable value slipped through
-            send({"error": describe_exception(exc, session.module_file)})
+            send({"id": rid, "error": describe_exception(exc, session.module_file)})
 
 
 if __name__ == "__main__":
