@@ -10,7 +10,8 @@ import pytest
 
 from autograder import config as cfg
 from autograder.feedback import Panel
-from autograder.limits import become_subreaper, kill_strays, why_no_drop
+from autograder import isolation
+from autograder.limits import become_subreaper, kill_strays_until_quiet, why_no_drop
 from autograder.plugin import GradingPlugin
 from autograder.progress import Progress
 from autograder.results import CheckResult, GradingRun
@@ -35,7 +36,7 @@ def grade(submission: Path, assignments: list[str], *, with_hidden: bool = False
     become_subreaper()
     notes: list[str] = []
     if os.geteuid() == 0 and (why := why_no_drop()):
-        notes.append(f"student code ran as root, not as {config.limits.user!r}: {why}")
+        notes.append(f"student code ran as root, not as an unprivileged user: {why}")
     plugin = GradingPlugin(config, Path(submission), assignments, with_hidden, feedback=feedback, progress=progress,
                            on_panel=on_panel)
     files = [str(CHECKS_DIR / f"{a}.py") for a in assignments if (CHECKS_DIR / f"{a}.py").exists()]
@@ -53,7 +54,7 @@ def grade(submission: Path, assignments: list[str], *, with_hidden: bool = False
         finally:
             plugin.close()
             # Whatever student code forked and detached dies before any result is written.
-            if killed := kill_strays():
+            if killed := kill_strays_until_quiet():
                 notes.append(f"{killed} leftover process(es) started by the submission were stopped")
     if plugin.config_error is not None:
         raise plugin.config_error
@@ -67,4 +68,4 @@ def grade(submission: Path, assignments: list[str], *, with_hidden: bool = False
             notes.append(f"{check.assignment}/{check.id} did not run")
         results.append(result)
     return GradingRun(results=tuple(results), execution_time=time.monotonic() - start, notes=tuple(notes),
-                      feedback=tuple(plugin.feedback.panels))
+                      feedback=tuple(plugin.feedback.panels), isolation=isolation.detect())

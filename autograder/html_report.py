@@ -95,7 +95,8 @@ def _header(run: GradingRun, config: Config, groups, assignments: list[str], sub
         got, top = _totals(r for (name, _), rs in groups.items() if name == a for r in rs)
         cards.append(f'<a class="card" href="#{_e(a)}"><span class="card-title">{_e(_title(config, a))}</span>'
                      f'<code>{_e(a)}.py</code>{_bar(got, top)}<span class="pts">{got:g} / {top:g}</span></a>')
-    notes = "".join(f"<li>{_e(n)}</li>" for n in run.notes)
+    isolation = [f"isolation: {run.isolation.describe()}"] if run.isolation is not None else []
+    notes = "".join(f"<li>{_e(n)}</li>" for n in (*isolation, *run.notes))
     when = dt.datetime.now().strftime("%Y-%m-%d %H:%M")
     where = f" &middot; submission <code>{_e(submission)}</code>" if submission else ""
     return (f'<header><h1>Your neurograde feedback</h1><p class="meta">{when}{where}</p>'

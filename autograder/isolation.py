@@ -104,3 +104,52 @@ def detect() -> Isolation:
     path, why = _probe_bwrap()
     return Isolation(namespaces=path is not None, uid_drop=Limits().sandbox_ids() is not None,
                      cgroup=cgroups.available(), why_not=why)
+
+
+#: System folders a Python runtime needs, mounted read-only (a merged-/usr symlink is recreated as a symlink).
+SYSTEM_DIRS = ("/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32")
+#: The few files of /etc that the dynamic loader and Python's standard library read; nothing else of /etc.
+ETC_FILES = ("/etc/ld.so.cache", "/etc/ld.so.conf", "/etc/ld.so.conf.d", "/etc/localtime", "/etc/nsswitch.conf",
+             "/etc/passwd", "/etc/group", "/etc/alternatives")
+
+
+def runtime_dirs() -> list[str]:
+    """The folders of this Python (interpreter, standard library, site-packages) that lie outside /usr: each is
+    mounted read-only at its own path, so the interpreter finds its libraries where it expects them. For the
+    kit's own .venv that is the .venv folder alone, never the kit around it."""
+    import site
+    import sysconfig
+    found = {sys.prefix, sys.exec_prefix, sys.base_prefix, sys.base_exec_prefix,
+             os.path.dirname(os.path.realpath(sys.executable)), os.path.dirname(sys.executable)}
+    found |= {sysconfig.get_paths()[k] for k in ("stdlib", "platstdlib", "purelib", "platlib")}
+    found |= set(site.getsitepackages())
+    real = sorted({os.path.realpath(p) for p in found if p and os.path.isdir(p)} | {p for p in found if p and os.path.isdir(p)})
+    outside = [p for p in real if not any(p == d or p.startswith(d + "/") for d in SYSTEM_DIRS)]
+    # Keep the outermost folders only (a venv's lib/ sits inside the venv).
+    return [p for p in outside if not any(p != q and p.startswith(q + "/") for q in outside)]
+
+
+def bwrap_command(box: "os.PathLike[str]", env: dict[str, str], *, chdir: "os.PathLike[str]") -> list[str]:
+    """The bubblewrap command line that runs what follows it in ``box``'s namespaces: the Python runtime
+    read-only, ``box/runtime`` and ``box/submission`` read-only and ``box/work`` writable under /box, a private
+    /tmp, /proc of its own PID namespace, a minimal /dev, no network, only ``env`` in the environment."""
+    path = bwrap_path()
+    if path is None:
+        raise RuntimeError("bubblewrap is not usable here")
+    cmd = [path, *namespace_flags()]
+    for folder in SYSTEM_DIRS:
+        if os.path.islink(folder):
+            cmd += ["--symlink", os.readlink(folder), folder]
+        elif os.path.isdir(folder):
+            cmd += ["--ro-bind", folder, folder]
+    for item in ETC_FILES:
+        cmd += ["--ro-bind-try", item, item]
+    for folder in runtime_dirs():
+        cmd += ["--ro-bind", folder, folder]
+    box = os.fspath(box)
+    cmd += ["--ro-bind", f"{box}/runtime", "/box/runtime", "--ro-bind", f"{box}/submission", "/box/submission",
+            "--bind", f"{box}/work", "/box/work", "--tmpfs", "/tmp", "--proc", "/proc", "--dev", "/dev",
+            "--chdir", os.fspath(chdir), "--clearenv"]
+    for key, value in env.items():
+        cmd += ["--setenv", key, value]
+    return [*cmd, "--"]

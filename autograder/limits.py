@@ -17,6 +17,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 PR_SET_CHILD_SUBREAPER = 36
+#: Root graders give every worker a uid of its own from this range (isolate's box ids: 60000 + box), held by a
+#: lock file for as long as the worker lives, so that no two boxes on this machine ever share a uid and the
+#: sweep of one box's uid cannot touch another's processes.
+UID_BASE = 60000
+UID_COUNT = 1000
 
 
 @dataclass(frozen=True)
@@ -30,31 +35,31 @@ class Limits:
     user: str = "nobody"               # who student code runs as when the grader is root
 
     def sandbox_ids(self) -> tuple[int, int] | None:
-        """(uid, gid) to drop to, or None when the grader is not root (it cannot switch users then) or when
-        another user could not run this Python (see :func:`why_no_drop`)."""
+        """(uid, gid) of the configured unprivileged user, or None when the grader is not root (it cannot switch
+        users then) or when another user could not run this Python (see :func:`why_no_drop`). Workers run as a
+        uid of their own (:func:`claim_uid`); this user only probes what an unprivileged user may do here."""
         if why_no_drop() is not None:
             return None
-        if uid := os.environ.get("NEUROGRADE_SANDBOX_UID"):  # bulk grading: one uid per concurrent grader
-            return int(uid), int(uid)
         try:
             entry = pwd.getpwnam(self.user)
             return entry.pw_uid, entry.pw_gid
         except KeyError:
             return 65534, 65534
 
-    def preexec(self):
-        """A ``preexec_fn`` for subprocess.Popen that applies these limits in the child."""
-        ids = self.sandbox_ids()
+    def preexec(self, uid: int | None = None, join_cgroup=None):
+        """A ``preexec_fn`` for subprocess.Popen that applies these limits in the child: it joins the box's
+        control group (while still privileged), sets the rlimits, then drops to ``uid`` (group ``uid`` too)."""
 
         def apply() -> None:
+            if join_cgroup is not None:
+                join_cgroup()
             _set(resource.RLIMIT_CORE, 0)
             _set(resource.RLIMIT_AS, self.memory_bytes)
             _set(resource.RLIMIT_CPU, self.cpu_seconds)
             _set(resource.RLIMIT_FSIZE, self.file_bytes)
-            if ids is not None:
-                uid, gid = ids
+            if uid is not None:
                 os.setgroups([])
-                os.setgid(gid)
+                os.setgid(uid)
                 os.setuid(uid)
                 _set(resource.RLIMIT_NPROC, self.processes)  # counted per user: only meaningful after the drop
         return apply
@@ -95,7 +100,8 @@ def become_subreaper() -> bool:
         return False
 
 
-def _children_map() -> dict[int, list[int]]:
+def _children_map(zombies: set[int] | None = None) -> dict[int, list[int]]:
+    """parent pid -> child pids, from /proc; the pids of zombies are added to ``zombies`` when given."""
     children: dict[int, list[int]] = {}
     for entry in os.listdir("/proc"):
         if not entry.isdigit():
@@ -108,6 +114,8 @@ def _children_map() -> dict[int, list[int]]:
         # The command name may hold spaces and parentheses: the fields after the last ')' are fixed.
         fields = stat[stat.rfind(b")") + 2:].split()
         children.setdefault(int(fields[1]), []).append(int(entry))
+        if zombies is not None and fields[0] == b"Z":
+            zombies.add(int(entry))
     return children
 
 
@@ -126,15 +134,21 @@ def descendants(pid: int | None = None) -> list[int]:
 
 def kill_strays(keep: set[int] = frozenset()) -> int:
     """SIGKILL every descendant of this process except the processes in ``keep`` and their own descendants;
-    reap the ones that were our children. Returns how many were killed."""
-    tree = _children_map()
+    reap the ones that were our children. Returns how many were alive (zombies are only reaped)."""
+    zombies: set[int] = set()
+    tree = _children_map(zombies)
     spared = set()
     todo = list(keep)
     while todo:
         p = todo.pop()
         spared.add(p)
         todo.extend(tree.get(p, []))
-    victims = [p for p in descendants() if p not in spared]
+    victims, todo = [], list(tree.get(os.getpid(), []))
+    while todo:
+        p = todo.pop()
+        if p not in spared:
+            victims.append(p)
+        todo.extend(tree.get(p, []))
     for p in victims:
         try:
             os.kill(p, signal.SIGKILL)
@@ -145,7 +159,19 @@ def kill_strays(keep: set[int] = frozenset()) -> int:
             os.waitpid(p, 0)
         except ChildProcessError:  # not our child: init or its own parent reaps it
             pass
-    return len(victims)
+    return len([p for p in victims if p not in zombies])
+
+
+def kill_strays_until_quiet(rounds: int = 50) -> int:
+    """:func:`kill_strays` again and again until a pass finds nothing alive: a process that forks and exits in a
+    loop may be missing from one listing, never from every one (each pass kills what it saw). Returns the count."""
+    total = 0
+    for _ in range(rounds):
+        killed = kill_strays()
+        total += killed
+        if not killed:
+            break
+    return total
 
 
 def cpu_seconds_of_tree(pid: int) -> float:
@@ -163,3 +189,101 @@ def cpu_seconds_of_tree(pid: int) -> float:
         # fields[11:15]: utime, stime, cutime, cstime (man 5 proc, counted from the state field)
         total += sum(int(v) for v in fields[11:15])
     return total / ticks
+
+
+class UidLease:
+    """A uid held for one box: released (after a sweep) by :meth:`release`."""
+
+    def __init__(self, uid: int, fd: int) -> None:
+        self.uid, self._fd = uid, fd
+
+    def release(self) -> None:
+        if self._fd >= 0:
+            sweep_uid(self.uid)
+            os.close(self._fd)
+            self._fd = -1
+
+
+def _lock_dir() -> Path:
+    for base in ("/run", "/tmp"):
+        if os.path.isdir(base) and os.access(base, os.W_OK):
+            folder = Path(base) / "neurograde-uids"
+            folder.mkdir(mode=0o700, exist_ok=True)
+            if folder.is_symlink() or folder.stat().st_uid != os.geteuid():
+                continue  # somebody else's folder: never trust its locks
+            return folder
+    raise OSError("no folder for uid locks")
+
+
+def claim_uid() -> UidLease | None:
+    """A free uid for one box, or None when student code cannot run as another user here (not root, or this
+    Python is not runnable by other users). Anything a previous holder of the uid left running is killed."""
+    import fcntl
+    if why_no_drop() is not None:
+        return None
+    folder = _lock_dir()
+    start = os.getpid() % UID_COUNT  # concurrent graders start their search at different places
+    for k in range(UID_COUNT):
+        uid = UID_BASE + (start + k) % UID_COUNT
+        fd = os.open(folder / str(uid), os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            os.close(fd)
+            continue
+        sweep_uid(uid)
+        return UidLease(uid, fd)
+    raise OSError(f"all {UID_COUNT} sandbox uids are in use")
+
+
+def _alive_of_uid(uid: int) -> list[int]:
+    alive = []
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/status", "rb") as f:
+                status = f.read()
+        except OSError:
+            continue
+        fields = dict(line.split(b":", 1) for line in status.splitlines() if b":" in line)
+        real_uids = fields.get(b"Uid", b"").split()
+        if real_uids and int(real_uids[0]) == uid and not fields.get(b"State", b"").strip().startswith(b"Z"):
+            alive.append(int(entry))
+    return alive
+
+
+def sweep_uid(uid: int, rounds: int = 20) -> int:
+    """Kill every process of ``uid`` on this machine (root only): a child drops to ``uid`` and calls
+    kill(-1, SIGKILL), which signals every process of that uid at once, so a process that forks in a loop cannot
+    slip between a listing and a kill (a dying process cannot fork). Repeated until none is left; returns the
+    rounds it took (0 when nothing was running)."""
+    if os.geteuid() != 0:
+        return 0
+    for n in range(rounds):
+        if not _alive_of_uid(uid):
+            return n
+        pid = os.fork()
+        if pid == 0:  # the child: only system calls, then _exit
+            try:
+                os.setgroups([])
+                os.setgid(uid)
+                os.setuid(uid)
+                os.kill(-1, signal.SIGKILL)
+            except BaseException:
+                pass
+            os._exit(0)
+        os.waitpid(pid, 0)
+        _reap_orphans()
+    return rounds
+
+
+def _reap_orphans() -> None:
+    """Collect the zombies of killed processes that were re-parented to us (we are a child subreaper)."""
+    while True:
+        try:
+            pid, _ = os.waitpid(-1, os.WNOHANG)
+        except ChildProcessError:
+            return
+        if pid == 0:
+            return

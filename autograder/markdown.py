@@ -86,6 +86,8 @@ def summary(run: GradingRun) -> str:
         passed = sum(r.passed for r in results)
         lines.append(f"| {assignment} | {exercise} | {got:g} / {top:g} | {passed} / {len(results)} |")
     lines += _plots(run)
+    if run.isolation is not None:
+        lines += ["", f"Isolation of your code while it was graded: {run.isolation.describe()}."]
     if run.notes:
         lines += ["", "**Notes**", ""] + [f"- {code_span(n)}" for n in run.notes]
     return "\n".join(lines)

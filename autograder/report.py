@@ -33,6 +33,8 @@ def render_table(run: GradingRun, config: Config, *, width: int | None = None) -
                     lines += textwrap.wrap(para, width=width - 4, initial_indent="         ",
                                            subsequent_indent="                   ") or [""]
     lines += ["-" * width, _row("Total", f"{run.score:g} / {run.max_score:g}", width)]
+    if run.isolation is not None:
+        lines.append(f"  isolation: {run.isolation.describe()}")
     lines += [f"  note: {n}" for n in run.notes]
     return "\n".join(lines)
 

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Iterable
 
 if TYPE_CHECKING:
     from autograder.feedback import Panel
+    from autograder.isolation import Isolation
 
 #: Gradescope truncates long outputs; keep each test's readable and the whole file far under 1 MB.
 MAX_TEST_OUTPUT_CHARS = 10_000
@@ -44,6 +45,7 @@ class GradingRun:
     execution_time: float
     notes: tuple[str, ...] = ()
     feedback: tuple["Panel", ...] = ()   # plot data from the student's code, for the HTML report
+    isolation: "Isolation | None" = None  # how student code was isolated from the grader and other students
 
     @property
     def score(self) -> float:
@@ -64,6 +66,8 @@ def to_gradescope(run: GradingRun) -> dict:
         "output": markdown.cap(markdown.summary(run), MAX_TOP_OUTPUT_CHARS),
         "output_format": "md",
         "test_output_format": "md",
+        **({"extra_data": {"isolation": run.isolation.kind, "isolation_detail": run.isolation.describe()}}
+           if run.isolation is not None else {}),
         "tests": [
             {"name": r.name, "score": round(r.score, 6), "max_score": r.max_score, "visibility": r.visibility,
              "output": markdown.cap(markdown.check_output(r.output), MAX_TEST_OUTPUT_CHARS),

@@ -1,8 +1,15 @@
-"""The trusted side of the sandbox: one worker process per assignment, with time and output limits.
+"""The trusted side of the sandbox: one worker process per assignment, in a box of its own, with time and output
+limits and a channel that trusts no byte from the worker.
 
-The worker (:mod:`autograder.worker`) imports the student's module once and runs requests on it. A request that
-overruns its time kills the worker's whole process group; the next request starts a fresh worker. Everything the
-student's code prints is drained here and capped, so a flood cannot fill a disk or a pipe.
+The worker (:mod:`autograder.worker`) imports the student's module once and runs requests on it. Each worker gets a
+fresh box (:mod:`autograder.isolation`): bubblewrap namespaces where they work, a uid of its own when grading as
+root, a control group where the host offers one, rlimits always. A request that overruns its time kills the box;
+the next request starts a fresh one. Everything the student's code prints is drained here and capped.
+
+The student's code runs in the same process as the worker's end of the reply pipe, so every frame is treated as
+hostile: request ids are echoed and checked, a frame's size, nesting and object count are checked before it is
+decoded (:func:`autograder.wire.loads_untrusted`), every read and write has a deadline, and anything an honest
+worker never sends kills the box and fails the current check with :class:`ProtocolViolation`.
 """
 from __future__ import annotations
 
@@ -18,8 +25,8 @@ import time
 from pathlib import Path
 from typing import Any
 
-from autograder import wire
-from autograder.limits import Limits
+from autograder import cgroups, isolation, wire
+from autograder.limits import Limits, UidLease, claim_uid, cpu_seconds_of_tree
 
 PACKAGE_DIR = Path(__file__).resolve().parent
 #: What the worker needs of the grader, copied next to each worker: it never reads the kit itself, so the kit
@@ -61,8 +68,20 @@ class StudentCrashed(StudentProblem):
     """The worker process ended during a call (os._exit, a signal, an output flood, memory)."""
 
 
+class ProtocolViolation(StudentCrashed):
+    """The worker sent what an honest worker never sends: the submission wrote to the grader's channel."""
+
+    def __init__(self, what: str) -> None:
+        super().__init__(f"your code wrote to the grader's private channel ({what}), so the process running it "
+                         "was stopped: never write to, close or duplicate file descriptors your code did not open")
+
+
+#: Where the box's parts appear inside the namespaces (host paths never reach student code there).
+BOX_MOUNT = "/box"
+
+
 class Worker:
-    """A student module running in its own process group; :meth:`request` is the only way in."""
+    """A student module running in a box of its own; :meth:`request` is the only way in."""
 
     def __init__(self, assignment: str, module_file: Path | None, *, import_timeout: float,
                  output_limit: int, limits: Limits = Limits()) -> None:
@@ -71,21 +90,28 @@ class Worker:
         self.module_file = module_file
         self.import_timeout = import_timeout
         self.output_limit = output_limit
+        self.isolation = isolation.detect()
         self.generation = 0  # bumps when a process ends; handles from an older generation are stale
         self.startup_seconds = 0.0  # time spent starting processes: the grader's cost, not the check's
         self._proc: subprocess.Popen | None = None
         self._import_problem: StudentProblem | None = None
         self._tmp: Path | None = None
+        self._uid: UidLease | None = None
+        self._cgroup: cgroups.Box | None = None
         self._output = _OutputDrain(output_limit)
         self._starter: threading.Thread | None = None
+        self._hello_deadline = 0.0
+        self._next_id = 0
 
     # -- lifecycle -----------------------------------------------------------------------------------------
-    def _start(self) -> None:
+    def _spawn(self) -> None:
+        """Stage the box and start the worker in it (fast: it does not wait for the student's import)."""
         if self.module_file is None:
             self._import_problem = MissingFile(f"{self.assignment}.py is missing from your submission: every "
                                                "check of this assignment scores 0")
             raise self._import_problem
-        self._tmp = Path(tempfile.mkdtemp(prefix=f"neurograde-{self.assignment}-"))
+        # 0700: neither other boxes' uids nor other users can read the staged file or list the box.
+        self._tmp = Path(tempfile.mkdtemp(prefix="neurograde-box-"))
         # Only the contract file is copied, alone in a fresh folder: nothing else the submission holds
         # (a conftest.py, a numpy.py) can be imported, and the worker runs outside the kit.
         staged = self._tmp / "submission" / f"{self.assignment}.py"
@@ -98,55 +124,93 @@ class Worker:
                 shutil.copyfile(PACKAGE_DIR / rel, runtime / "autograder" / rel)
         workdir = self._tmp / "work"
         workdir.mkdir()
-        ids = self.limits.sandbox_ids()
-        for path in (self._tmp, *self._tmp.rglob("*")):
+        for path in self._tmp.rglob("*"):
             path.chmod(0o755 if path.is_dir() else 0o644)
-        if ids is not None:
-            os.chown(workdir, *ids)  # the only folder student code may write to
+        self._uid = claim_uid()
+        uid = self._uid.uid if self._uid is not None else None
+        if uid is not None:
+            os.chown(self._tmp, uid, uid)   # the box's own uid may enter it; nobody else (0700)
+            os.chown(workdir, uid, uid)     # the only folder student code may write to
+        if self.isolation.cgroup:
+            try:
+                self._cgroup = cgroups.Box(self._tmp.name, memory_bytes=self.limits.memory_bytes,
+                                           pids=self.limits.processes, version=self.isolation.cgroup)
+            except OSError:
+                self._cgroup = None
         req_r, req_w = os.pipe()
         resp_r, resp_w = os.pipe()
         env = {k: os.environ[k] for k in PASSED_ENV if k in os.environ}
-        env.update(THREAD_ENV, HOME=str(workdir), PYTHONHASHSEED="0", PYTHONDONTWRITEBYTECODE="1",
-                   MPLBACKEND="Agg")
-        cmd = [sys.executable, "-I", str(runtime / "autograder" / "worker.py"), str(runtime), str(staged),
-               self.assignment, self.assignment, str(req_r), str(resp_w)]
+        env.update(THREAD_ENV, PYTHONHASHSEED="0", PYTHONDONTWRITEBYTECODE="1", MPLBACKEND="Agg")
+        worker_args = [self.assignment, self.assignment, str(req_r), str(resp_w)]
+        if self.isolation.namespaces:
+            inside = Path(BOX_MOUNT)
+            env.update(HOME=str(inside / "work"), TMPDIR="/tmp", MPLCONFIGDIR="/tmp")
+            cmd = [*isolation.bwrap_command(self._tmp, env, chdir=inside / "work"),
+                   sys.executable, "-I", str(inside / "runtime" / "autograder" / "worker.py"),
+                   str(inside / "runtime"), str(inside / "submission" / staged.name), *worker_args]
+            cwd, popen_env = "/", {}
+        else:
+            env.update(HOME=str(workdir))
+            cmd = [sys.executable, "-I", str(runtime / "autograder" / "worker.py"), str(runtime), str(staged),
+                   *worker_args]
+            cwd, popen_env = workdir, env
         self._proc = subprocess.Popen(
-            cmd, cwd=workdir, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+            cmd, cwd=cwd, env=popen_env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT, pass_fds=(req_r, resp_w), start_new_session=True,
-            preexec_fn=self.limits.preexec())
+            preexec_fn=self.limits.preexec(uid, self._cgroup.join if self._cgroup else None))
         os.close(req_r)
         os.close(resp_w)
-        self._req = os.fdopen(req_w, "wb", buffering=0)
+        os.set_blocking(req_w, False)  # every write has a deadline: a worker that stops reading cannot block us
+        self._req_fd = req_w
         self._resp_fd = resp_r
         self._buf = b""
+        self._next_id = 0
         self._output.attach(self._proc)
+        self._hello_deadline = time.monotonic() + self.import_timeout
+
+    def _await_hello(self) -> None:
+        """Wait for the worker to import the student's module; import problems are kept for every request."""
         try:
-            hello = self._read_message(time.monotonic() + self.import_timeout, during="importing your module")
-        except StudentProblem as exc:  # a loop, a flood or an exit at import: every later call would repeat it
-            self._import_problem = StudentImportError(f"{self.assignment}.py could not be imported: {exc}")
+            hello = self._read_message(self._hello_deadline, during="importing your module", expect_id=0)
+            err = hello.get("import_error")
+            if set(hello) == {"id", "ready"}:
+                return
+            if set(hello) != {"id", "import_error"} or type(err) is not dict:
+                self._violation("a malformed first message")
+        except StudentProblem as exc:  # a loop, a flood, an exit or a forged frame at import: every later call
+            self._import_problem = StudentImportError(  # would repeat it
+                f"{self.assignment}.py could not be imported: {exc}")
             raise self._import_problem from None
-        if "import_error" in hello:
-            err = hello["import_error"]
-            text = f"{err['type']}: {err['message']}" if err["message"] else err["type"]
-            where = f" ({err['where']})" if err.get("where") else ""
-            if err["type"] == "SystemExit":
-                text = f"your module called sys.exit() / exit() while it was being imported (code {err['message']!r})"
-            self._import_problem = StudentImportError(
-                f"{self.assignment}.py could not be imported: {text}{where}")
-            self.close()
-            raise self._import_problem
+        text = _field(err, "type", 100)
+        message = _field(err, "message", 2000)
+        text = f"{text}: {message}" if message else text
+        where = f" ({_field(err, 'where', 500)})" if err.get("where") else ""
+        if err.get("type") == "SystemExit":
+            text = f"your module called sys.exit() / exit() while it was being imported (code {message!r})"
+        self._import_problem = StudentImportError(f"{self.assignment}.py could not be imported: {text}{where}")
+        self.close()
+        raise self._import_problem
+
+    def _start(self) -> None:
+        self._spawn()
+        self._await_hello()
 
     def prestart(self) -> None:
-        """Start the process in the background, so that its imports overlap the grader's other work; the next
-        request waits for it. Problems at import are kept and raised by that request."""
+        """Start the process now, so that its imports overlap the grader's other work; the next request waits
+        for it. The process is forked on the calling thread (bubblewrap's --die-with-parent follows the thread
+        that forked it); only the wait for its import runs in the background."""
         if self._proc is None and self._import_problem is None and self._starter is None:
-            self._starter = threading.Thread(target=self._start_quietly, daemon=True)
+            try:
+                self._spawn()
+            except Exception:  # a MissingFile is cached in _import_problem; anything else is retried on request
+                return
+            self._starter = threading.Thread(target=self._await_quietly, daemon=True)
             self._starter.start()
 
-    def _start_quietly(self) -> None:
+    def _await_quietly(self) -> None:
         try:
-            self._start()
-        except Exception:  # StudentProblems are cached in _import_problem; anything else is retried on request
+            self._await_hello()
+        except Exception:  # StudentProblems are cached in _import_problem
             pass
 
     def _join_starter(self) -> float:
@@ -158,19 +222,30 @@ class Worker:
         return time.monotonic() - began
 
     def close(self) -> None:
-        """Kill the worker's whole process group and remove its folders."""
-        self._join_starter()
+        """Kill everything in the box and remove it."""
+        if self._starter is not None and self._starter is not threading.current_thread():
+            self._join_starter()
         proc, self._proc = self._proc, None
         if proc is not None:
             self.generation += 1  # objects of the old process are gone: their handles must not reach a new one
             _kill_group(proc)
-            try:
-                self._req.close()
-            except OSError:
-                pass
+            os.close(self._req_fd)
             os.close(self._resp_fd)
             proc.wait()
             self._output.detach()
+        self._end_box()
+
+    def _end_box(self) -> None:
+        # The PID namespace ends with its first process; the control group and the uid sweep catch anything that
+        # got out of it (and everything, where there are no namespaces).
+        if self._cgroup is not None:
+            self._cgroup.remove()
+            self._cgroup = None
+        if self._uid is not None:
+            self._uid.release()
+            self._uid = None
+        # Same user as the grader and no namespaces: what this box detached cannot be told from another box's
+        # processes here, so the grader sweeps every stray at the end of the grading (limits.kill_strays).
         if self._tmp is not None:
             shutil.rmtree(self._tmp, ignore_errors=True)
             self._tmp = None
@@ -194,36 +269,79 @@ class Worker:
                 deadline += time.monotonic() - began
         if time.monotonic() >= deadline:
             raise StudentTimeout("no time left for this check: an earlier call used up its time limit")
+        self._expect_silence()
         self._output.mark()
-        try:
-            self._req.write(wire.dumps(message))
-        except (BrokenPipeError, OSError):
-            self._died_during("a call")
-        reply = self._read_message(deadline, during="a call")
-        if "error" in reply:
+        self._next_id += 1
+        rid = self._next_id
+        self._write(wire.dumps({**message, "id": rid}), deadline)
+        reply = self._read_message(deadline, during="a call", expect_id=rid)
+        keys = set(reply)
+        if keys == {"id", "error"} and type(reply["error"]) is dict:
             err = reply["error"]
-            raise StudentError(str(err.get("type")), str(err.get("message", "")), str(err.get("where", "")),
-                               str(err.get("function", "")))
-        if "ok" not in reply:
-            self.close()
-            raise StudentCrashed("the worker sent a malformed reply")
-        return wire.decode(reply["ok"])
-
-    def cpu_seconds(self) -> float | None:
-        """CPU seconds used so far by the sandbox's processes (live ones and the reaped children they waited
-        for), read from the trusted side; None when no worker runs or /proc is not there."""
-        proc = self._proc
-        if proc is None or not os.path.isdir("/proc"):
-            return None
-        from autograder.limits import cpu_seconds_of_tree
-        return cpu_seconds_of_tree(proc.pid)
+            raise StudentError(_field(err, "type", 100), _field(err, "message", 2000), _field(err, "where", 500),
+                               _field(err, "function", 100))
+        if keys != {"id", "ok"}:
+            self._violation("a reply that is neither a value nor an error")
+        try:
+            return wire.decode(reply["ok"])
+        except (ValueError, TypeError, OverflowError, RecursionError) as exc:
+            self._violation(f"a value that is not plain data: {str(exc)[:80]}")
 
     def output_tail(self, chars: int = 600) -> str:
         """What the student's code printed during the last request (its end, at most ``chars``)."""
         return self._output.tail(chars)
 
-    def _read_message(self, deadline: float, *, during: str) -> dict:
-        while b"\n" not in self._buf:
+    def cpu_seconds(self) -> float | None:
+        """CPU seconds used so far by the box's processes, read from the trusted side: the control group's
+        accounting (every process that ever ran in the box) where there is one, else the live process tree and
+        the children it reaped; None when no worker runs."""
+        proc = self._proc
+        if proc is None:
+            return None
+        if self._cgroup is not None and (seconds := self._cgroup.cpu_seconds()) is not None:
+            return seconds
+        return cpu_seconds_of_tree(proc.pid) if os.path.isdir("/proc") else None
+
+    def _violation(self, what: str):
+        self.close()
+        raise ProtocolViolation(what)
+
+    def _expect_silence(self) -> None:
+        """Between two requests an honest worker says nothing: anything waiting on the channel was forged."""
+        if self._buf:
+            self._violation("a message nobody asked for")
+        ready, _, _ = select.select([self._resp_fd], [], [], 0)
+        if ready:
+            if os.read(self._resp_fd, 1):
+                self._violation("a message nobody asked for")
+            self._died_during("the time between two calls")
+
+    def _write(self, data: bytes, deadline: float) -> None:
+        view = memoryview(data)
+        while view:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                self.close()
+                raise StudentTimeout("time limit reached while sending a call: your code stopped reading the "
+                                     "grader's requests")
+            _, ready, _ = select.select([], [self._req_fd], [], min(remaining, 0.2))
+            if not ready:
+                if self._proc is not None and self._proc.poll() is not None:
+                    self._died_during("a call")
+                continue
+            try:
+                view = view[os.write(self._req_fd, view[:1 << 16]):]
+            except BlockingIOError:
+                continue
+            except OSError:  # BrokenPipeError: the worker is gone
+                self._died_during("a call")
+
+    def _read_message(self, deadline: float, *, during: str, expect_id: int) -> dict:
+        scanned = 0
+        while b"\n" not in self._buf[scanned:]:
+            scanned = len(self._buf)
+            if scanned > wire.MAX_FRAME_BYTES:
+                self._violation(f"a message longer than {wire.MAX_FRAME_BYTES // 2**20} MB")
             remaining = deadline - time.monotonic()
             if remaining <= 0:
                 self.close()
@@ -240,15 +358,16 @@ class Worker:
             if not chunk:
                 self._died_during(during)
             self._buf += chunk
-        line, _, self._buf = self._buf.partition(b"\n")
+        line, _, rest = self._buf.partition(b"\n")
+        self._buf = b""
+        if rest:
+            self._violation("more than one message for one request")
         try:
-            reply = wire.loads(line)
-        except ValueError:
-            self.close()
-            raise StudentCrashed("the worker sent a malformed reply") from None
-        if type(reply) is not dict:
-            self.close()
-            raise StudentCrashed("the worker sent a malformed reply")
+            reply = wire.loads_untrusted(line)
+        except wire.WireError as exc:
+            self._violation(str(exc))
+        if type(reply) is not dict or reply.get("id") != expect_id or type(reply.get("id")) is not int:
+            self._violation("a message that answers no request")
         return reply
 
     def _died_during(self, during: str):
@@ -265,6 +384,12 @@ class Worker:
                                  "(a crash, or a resource limit such as memory)")
         raise StudentCrashed(f"the process running your code ended during {during} (exit code {code}): "
                              "do not call os._exit(), sys.exit() or exit() in your functions")
+
+
+def _field(err: dict, key: str, limit: int) -> str:
+    """A text field of an error report from the worker, as a bounded string whatever was sent."""
+    value = err.get(key, "")
+    return (value if type(value) is str else "")[:limit]
 
 
 class _OutputDrain:

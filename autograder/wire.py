@@ -9,6 +9,7 @@ from __future__ import annotations
 import base64
 import json
 import math
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -17,6 +18,21 @@ import numpy as np
 #: dtype kinds accepted for arrays: bool, signed/unsigned int, float, complex.
 NUMERIC_KINDS = frozenset("biufc")
 MAX_DEPTH = 32
+
+# Limits on one frame from the worker, checked before it is decoded: whatever the worker writes, the grader's
+# memory stays bounded (a frame of this size decodes to well under 100 MB) and decoding cannot recurse deeply.
+#: Bytes in one frame. The largest honest reply (a history, a few thousand parameters, a 10^5-point array as
+#: base64) is under 2 MB; arrays of 10^6 points stay in the worker as handles.
+MAX_FRAME_BYTES = 16 * 2**20
+#: JSON nesting: each level of plain data (MAX_DEPTH) may take two JSON levels ({"__dict__": {...}}).
+MAX_JSON_DEPTH = 2 * MAX_DEPTH + 8
+#: Lists and objects in one frame, and separators (commas and colons): bounds the number of Python objects.
+MAX_CONTAINERS = 200_000
+MAX_ITEMS = 1_000_000
+_STRING = re.compile(rb'"[^"\\]*(?:\\.[^"\\]*)*"')
+_BRACKETS = bytes.maketrans(b"", b"")
+_NOT_BRACKETS = bytes(c for c in range(256) if c not in b"[]{}")
+_OPEN_LIST, _OPEN_OBJECT = ord("["), ord("{")
 
 
 class WireError(ValueError):
@@ -142,3 +158,29 @@ def dumps(message: Any) -> bytes:
 def loads(line: bytes) -> Any:
     """Parse one line written by :func:`dumps` (already-encoded values stay encoded)."""
     return json.loads(line)
+
+
+def loads_untrusted(frame: bytes) -> Any:
+    """Parse one frame from the worker after checking its size, nesting and object count; raises
+    :class:`WireError` for anything an honest worker never sends."""
+    if len(frame) > MAX_FRAME_BYTES:
+        raise WireError(f"a frame of {len(frame)} bytes (the limit is {MAX_FRAME_BYTES})")
+    skeleton = _STRING.sub(b'""', frame)  # strings may hold any bracket; what is left is structure and numbers
+    if skeleton.count(b"[") + skeleton.count(b"{") > MAX_CONTAINERS:
+        raise WireError("a frame with too many lists or objects")
+    if skeleton.count(b",") + skeleton.count(b":") > MAX_ITEMS:
+        raise WireError("a frame with too many items")
+    depth = deepest = 0
+    for c in skeleton.translate(_BRACKETS, _NOT_BRACKETS):
+        if c == _OPEN_LIST or c == _OPEN_OBJECT:
+            depth += 1
+            if depth > deepest:
+                deepest = depth
+                if deepest > MAX_JSON_DEPTH:
+                    raise WireError("a frame nested too deeply")
+        else:
+            depth -= 1
+    try:
+        return json.loads(frame)
+    except (ValueError, RecursionError) as exc:  # UnicodeDecodeError is a ValueError
+        raise WireError(f"a frame that is not valid JSON ({str(exc)[:80]})") from None

@@ -129,9 +129,9 @@ def main() -> None:
     try:
         session.import_module()
     except BaseException as exc:  # SyntaxError, an exception at import, even sys.exit()
-        send({"import_error": describe_exception(exc, session.module_file)})
+        send({"id": 0, "import_error": describe_exception(exc, session.module_file)})
         return
-    send({"ready": True})
+    send({"id": 0, "ready": True})
 
     buf = b""
     while True:
