@@ -39,6 +39,9 @@ def build_parser() -> argparse.ArgumentParser:
     b.add_argument("--jobs", type=int, default=2, help="submissions graded at once (default: 2)")
     b.add_argument("--out", type=Path, default=Path("results/gradebook.csv"), help="CSV gradebook to write")
     b.add_argument("--force", action="store_true", help="regrade submissions whose files did not change")
+    b.add_argument("--unsafe-no-sandbox", action="store_true",
+                   help="grade even where student code cannot be isolated in namespaces (bubblewrap): students "
+                        "could then read or change each other's files and results")
     b.add_argument("--config", type=Path, default=cfg.DEFAULT_PATH, help=argparse.SUPPRESS)
     server = sub.add_parser("grade-server")  # internal: grade-all's warm graders, one request per stdin line
     server.add_argument("--config", type=Path, default=cfg.DEFAULT_PATH)
@@ -112,12 +115,14 @@ def _grade_all(args: argparse.Namespace) -> int:
         print("neurograde: error: --jobs must be at least 1", file=sys.stderr)
         return 2
     try:
-        rows = grade_all(args.source, args.out, jobs=args.jobs, force=args.force, config_path=args.config)
-    except (ValueError, cfg.ConfigError) as exc:
+        rows = grade_all(args.source, args.out, jobs=args.jobs, force=args.force, config_path=args.config,
+                         unsafe_no_sandbox=args.unsafe_no_sandbox)
+    except (ValueError, OSError, cfg.ConfigError) as exc:
         print(f"neurograde: error: {exc}", file=sys.stderr)
         return 2
     failed = [r for r in rows if not r.status.startswith("ok")]
-    print(f"Graded {len(rows)} submission(s); gradebook: {args.out}"
+    from autograder.isolation import detect
+    print(f"Graded {len(rows)} submission(s) (isolation: {detect().kind}); gradebook: {args.out}"
           + (f"; {len(failed)} did not finish normally: " + ", ".join(f"{r.student} ({r.status})" for r in failed)
              if failed else ""))
     return 0
