@@ -5,8 +5,8 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import shutil
-import tempfile
+import secrets
+import threading
 import time
 from pathlib import Path
 
@@ -19,7 +19,16 @@ from tests.test_engine import fast_config  # noqa: F401  (fixture)
 DATA_FILES = sorted((KIT_ROOT / "data").glob("*.csv"))
 BASELINE = "\ndef gradient_1d(x, y, a, b):\n    return 0.0, 0.0\n"
 
-FORGE = '''
+# Every process an attack forks renames itself (its comm, which the host's /proc shows whatever namespaces it
+# is in), so that the test finds it from outside without trusting anything the attack reports.
+MARK = '''
+import ctypes as _ctypes
+
+def _mark():
+    _ctypes.CDLL(None).prctl(15, b"MARKER", 0, 0, 0)
+'''
+
+FORGE = MARK + '''
 import atexit, json, os, sys, time
 
 def _forge():
@@ -41,7 +50,7 @@ atexit.register(_forge)
 if os.fork() == 0:
     os.setsid()
     if os.fork() == 0:
-        open(os.path.join("PIDDIR", str(os.getpid())), "w").close()
+        _mark()
         time.sleep(4)
         _forge()
     os._exit(0)
@@ -85,7 +94,7 @@ def gradient_1d(x, y, a, b):
     return 0.0, 0.0
 ''',
     # Many sleeping children, some detached, then a huge allocation.
-    "processes-and-memory": '''
+    "processes-and-memory": MARK + '''
 import os, time
 import numpy as _np
 
@@ -94,13 +103,44 @@ def gradient_1d(x, y, a, b):
         if os.fork() == 0:
             if i % 2:
                 os.setsid()
-            open(os.path.join("PIDDIR", str(os.getpid())), "w").close()
+            _mark()
             time.sleep(120)
             os._exit(0)
     _np.ones(3 * 2**30 // 8 * 4)
     return 0.0, 0.0
 ''',
 }
+
+
+class _Watcher:
+    """Records, from outside the sandbox, every process whose name is ``marker`` while it runs."""
+
+    def __init__(self, marker: str) -> None:
+        self.marker, self.seen, self._stop = marker.encode(), set(), threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            self.seen.update(_named(self.marker))
+            time.sleep(0.05)
+
+    def stop(self) -> list[int]:
+        self._stop.set()
+        self._thread.join()
+        return sorted(self.seen)
+
+
+def _named(marker: bytes) -> list[int]:
+    found = []
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                if Path(f"/proc/{entry}/comm").read_bytes().strip() == marker:
+                    found.append(int(entry))
+            except OSError:
+                pass
+    return found
 
 
 def _digests() -> dict[str, str]:
@@ -132,17 +172,19 @@ def kit_data_guard():
 
 @pytest.mark.parametrize("attack", ATTACKS.values(), ids=ATTACKS.keys())
 def test_attack_gains_nothing_and_breaks_nothing(attack, submission, fast_config, kit_data_guard, tmp_path):
-    # Every process the attack forks notes its pid here (world-writable: student code may run as nobody).
-    pid_dir = Path(tempfile.mkdtemp(prefix="neurograde-attack-"))  # outside pytest's root-only tmp tree
-    pid_dir.chmod(0o777)
-    attack = attack.replace("PIDDIR", str(pid_dir))
+    marker = f"ngatk{secrets.token_hex(4)}"
+    attack = attack.replace("MARKER", marker)
     files = {f"{VICTIM}.py": reference(VICTIM) + attack, f"{NEIGHBOUR}.py": reference(NEIGHBOUR)}
     baseline_files = {f"{VICTIM}.py": reference(VICTIM) + BASELINE, f"{NEIGHBOUR}.py": reference(NEIGHBOUR)}
     before = _digests()
     results = tmp_path / "results.json"
     start = time.monotonic()
-    doc, _ = run_grader(submission(files, "attack"), VICTIM, NEIGHBOUR, results=results,
-                        extra=("--config", str(fast_config)))
+    watcher = _Watcher(marker)
+    try:
+        doc, _ = run_grader(submission(files, "attack"), VICTIM, NEIGHBOUR, results=results,
+                            extra=("--config", str(fast_config)))
+    finally:
+        forked = watcher.stop()
     seconds = time.monotonic() - start
     validate(doc)
     assert seconds < FAST_LIMITS["time_limit"] + 60
@@ -155,8 +197,7 @@ def test_attack_gains_nothing_and_breaks_nothing(attack, submission, fast_config
     assert _digests() == before, "the kit's data changed"
     time.sleep(5)  # longer than the forging grandchild sleeps
     assert json.loads(results.read_text()) == doc, "results.json changed after grading ended"
-    forked = [int(p.name) for p in pid_dir.iterdir()]
     if "fork" in attack:
         assert forked, "the attack's processes never started: the test proves nothing"
-    shutil.rmtree(pid_dir)
     assert _alive(forked) == [], "student processes outlived the grading"
+    assert _named(marker.encode()) == [], "student processes outlived the grading"
