@@ -1,14 +1,14 @@
 """Probes for linear_neuron.py: they run in the worker, next to the student's module.
 
-Only what needs the live objects happens here: timing ``forward`` on a large array (10^6 points cannot cross the
-process boundary cheaply), many short fits in a row (one request instead of hundreds), the identity of the list
-``fit`` returns, and watching which rows reach a scaler's ``fit`` while ``train_house_model`` runs. Probes only
-collect plain data; the checks judge it. They import nothing from the kit but this file (see
+Only what needs the live objects happens here: reading a few entries of a result the grader kept in the worker
+(``forward`` on 10^6 points, timed by the grader itself), many short fits in a row (one request instead of
+hundreds) and the identity of the list ``fit`` returns. Probes only collect plain data, and everything they
+report comes from the student's own process: the checks judge it, and never take a time, a verdict or a claim
+about which data were used from here. They import nothing from the kit but this file (see
 docs/writing-checks.md).
 """
 from __future__ import annotations
 
-import time
 from types import ModuleType
 from typing import Any
 
@@ -17,28 +17,18 @@ import numpy as np
 # --- vectorisation ----------------------------------------------------------------------------------------------
 
 
-def time_forward_1d(module: ModuleType, n_points: int, a: float, b: float, baseline_repeats: int = 3) -> dict:
-    """Seconds the student's ``LinearNeuron1D.forward`` takes on ``n_points`` inputs, next to NumPy's own
-    ``a * x + b`` (best of ``baseline_repeats``) measured at the same moment, and the worst error of the output."""
-    x = np.random.default_rng(0).random(n_points)
-    neuron = module.LinearNeuron1D()
-    neuron.a, neuron.b = a, b
-    neuron.forward(x[:8])  # warm-up: first-call costs (imports, caches) are not what we measure
-    start = time.perf_counter()
-    out = neuron.forward(x)
-    student = time.perf_counter() - start
-    numpy_seconds = []
-    for _ in range(baseline_repeats):
-        start = time.perf_counter()
-        expected = a * x + b
-        numpy_seconds.append(time.perf_counter() - start)
+def sample_of(module: ModuleType, out: Any, index: np.ndarray) -> dict:
+    """The type and shape of ``out`` (a result the grader kept in the worker) and its entries at ``index``, for the
+    check to compare with its own a * x + b. Nothing is timed here: the check times this request from outside."""
+    facts: dict = {"type": type(out).__name__, "shape": None, "values": None}
     try:
-        out = np.asarray(out, dtype=np.float64)
-        error = float(np.max(np.abs(out - expected))) if out.shape == expected.shape else None
-        shape = list(out.shape)
+        arr = np.asarray(out, dtype=np.float64)
     except (TypeError, ValueError):
-        error, shape = None, None
-    return {"student": student, "numpy": min(numpy_seconds), "max_error": error, "shape": shape}
+        return facts
+    facts["shape"] = list(arr.shape)
+    if arr.ndim == 1 and arr.size > int(np.max(index, initial=0)):
+        facts["values"] = arr[np.asarray(index, dtype=np.int64)]
+    return facts
 
 
 # --- many short fits --------------------------------------------------------------------------------------------
@@ -87,54 +77,3 @@ def fit_returns_history(module: ModuleType, class_name: str, x: np.ndarray, y: n
         "lengths": [len(first) if hasattr(first, "__len__") else None,
                     len(second) if hasattr(second, "__len__") else None],
     }
-
-
-# --- watching the scalers ---------------------------------------------------------------------------------------
-
-_WATCHED_METHODS = ("fit", "partial_fit", "fit_transform")
-
-
-def _scaler_classes() -> list[type]:
-    from sklearn import preprocessing
-    return [preprocessing.StandardScaler, preprocessing.MinMaxScaler, preprocessing.RobustScaler,
-            preprocessing.MaxAbsScaler]
-
-
-def watch_scaler_fits(module: ModuleType, X_train: np.ndarray, y_train: np.ndarray, X_test: np.ndarray,
-                      y_test: np.ndarray, **kwargs: Any) -> dict:
-    """Run ``train_house_model`` while recording the data every scaler's fit / partial_fit / fit_transform sees.
-
-    The scaler classes are patched only for the duration of the call and restored afterwards, whatever happens.
-    Returns the recorded arrays (with the class and method that saw them) and whatever train_house_model returned.
-    """
-    seen: list[dict] = []
-    originals: list[tuple[type, str, Any, bool]] = []
-
-    def watcher(cls: type, name: str, original: Any):
-        def watched(self, X, *args, **kw):
-            try:
-                rows = np.array(X, dtype=np.float64, copy=True)
-            except (TypeError, ValueError):
-                rows = None
-            if rows is not None:
-                seen.append({"scaler": type(self).__name__, "method": name, "rows": rows})
-            return original(self, X, *args, **kw)
-        return watched
-
-    for cls in _scaler_classes():
-        for name in _WATCHED_METHODS:
-            if not hasattr(cls, name):
-                continue
-            own = name in cls.__dict__
-            original = cls.__dict__[name] if own else getattr(cls, name)
-            originals.append((cls, name, original, own))
-            setattr(cls, name, watcher(cls, name, getattr(cls, name)))
-    try:
-        result = module.train_house_model(X_train, y_train, X_test, y_test, **kwargs)
-    finally:
-        for cls, name, original, own in reversed(originals):
-            if own:
-                setattr(cls, name, original)
-            else:
-                delattr(cls, name)
-    return {"fits": seen, "result": result}
