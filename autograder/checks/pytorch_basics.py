@@ -7,6 +7,7 @@ minibatches), closed-form least squares, the algebra of two stacked affine maps,
 """
 from __future__ import annotations
 
+import zlib
 from typing import Any
 
 import numpy as np
@@ -531,26 +532,155 @@ def _r2(pred: np.ndarray, target: np.ndarray) -> float:
     return float(1.0 - np.sum((pred - target) ** 2) / np.sum((target - target.mean()) ** 2))
 
 
+#: The torch.nn layers a fit_cubic network may be made of: the trusted process rebuilds them from their settings and
+#: parameters (activations have none), in registration order. Dropout is the identity in eval mode.
+CUBIC_LAYERS = ("Linear", "ReLU", "ReLU6", "LeakyReLU", "PReLU", "ELU", "SELU", "CELU", "GELU", "SiLU", "Mish",
+                "Softplus", "Tanh", "Sigmoid", "Hardtanh", "Hardswish", "Hardsigmoid", "Softsign", "Tanhshrink",
+                "Identity", "Dropout", "BatchNorm1d")
+#: The model's own predictions and the rebuilt network's (float64, same parameters) agree to float32 round-off:
+#: about 1e-6 of the output's scale after two layers; a forward that computes anything else is off by far more.
+AGREEMENT_RTOL = 1e-4
+#: A parameter "moved" from its initial value by more than this (an untrained layer is bit-identical to it).
+MOVED_ATOL = 1e-6
+
+
+def _rebuild(layers: list[dict]) -> tuple[list[Any], str | None]:
+    """The network the probe described, rebuilt here from the standard layers only: (torch modules in order, or
+    [] and the reason it cannot be rebuilt). Each layer is made with its own settings, then given the student's
+    parameters and buffers."""
+    import inspect
+
+    import torch
+    from torch import nn
+
+    if not layers:
+        return [], "no layers at all"
+    modules = []
+    for layer in layers:
+        cls = getattr(nn, layer["type"], None) if layer["type"] in CUBIC_LAYERS else None
+        if cls is None or (cls.__module__, cls.__qualname__) != (layer["module"], layer["qualname"]):
+            where = "" if layer["module"].startswith("torch.nn") else f" (defined in {layer['module']})"
+            return [], f"a {layer['type']}{where}, which is not one of the standard torch.nn layers"
+        accepted = set(inspect.signature(cls).parameters) - {"inplace", "device", "dtype", "bias"}
+        kwargs = {k: v for k, v in layer["settings"].items() if k in accepted}
+        if cls is nn.Linear:
+            kwargs["bias"] = "bias" in layer["parameters"]
+        try:
+            module = cls(**kwargs).double().eval()
+            with torch.no_grad():
+                for kind, values in (("parameters", dict(module.named_parameters(recurse=False))),
+                                     ("buffers", dict(module.named_buffers(recurse=False)))):
+                    given = layer[kind]
+                    if kind == "parameters" and set(given) != set(values):
+                        raise ValueError(f"parameters {sorted(given)} instead of {sorted(values)}")
+                    for name, target in values.items():
+                        if name in given:
+                            source = torch.as_tensor(np.asarray(given[name]), dtype=target.dtype)
+                            if source.shape != target.shape:
+                                raise ValueError(f"{name} of shape {tuple(source.shape)}")
+                            target.copy_(source)
+        except (TypeError, ValueError, RuntimeError) as err:
+            return [], f"a {layer['type']} that cannot be rebuilt from its settings ({err})"
+        modules.append(module)
+    return modules, None
+
+
+def _evaluate(modules: list[Any], x: np.ndarray) -> np.ndarray:
+    """The rebuilt network on x, in float64, in this process."""
+    import torch
+
+    with torch.no_grad():
+        out = torch.as_tensor(x, dtype=torch.float64)
+        for module in modules:
+            out = module(out)
+    return out.numpy()
+
+
+def _initial_parameters(layers: list[dict], seed: int) -> list[np.ndarray]:
+    """The parameters the same layers get when built in registration order right after torch.manual_seed(seed)
+    (float32, as nn layers are made), without touching this process's own random state."""
+    import torch
+    from torch import nn
+
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(seed)
+        out = []
+        for layer in layers:
+            cls = getattr(nn, layer["type"])
+            accepted = set(__import__("inspect").signature(cls).parameters) - {"inplace", "device", "dtype", "bias"}
+            kwargs = {k: v for k, v in layer["settings"].items() if k in accepted}
+            if cls is nn.Linear:
+                kwargs["bias"] = "bias" in layer["parameters"]
+            module = cls(**kwargs)
+            out += [p.detach().double().numpy() for _, p in sorted(module.named_parameters(recurse=False))]
+    return out
+
+
 def _expect_cubic_fit(student, thresholds, seed: int, x: np.ndarray) -> None:
-    facts = student.probe("fit_cubic_predictions", seed, x)
+    # Only the trained model's contents are read in the worker (and its own predictions, to compare): the training
+    # time is the sandbox's CPU time read by this process, the network is rebuilt and evaluated here, and its
+    # parameters are compared with a fresh initialisation computed here.
+    pinned = zlib.crc32(f"fit_cubic {seed}".encode()) % 2**31
+    student.pin_seed(pinned)
+    cpu_before = student.cpu_seconds()
+    model = student.call_kept("fit_cubic", seed=seed)
+    cpu_after = student.cpu_seconds()
+    seconds = (cpu_after - cpu_before) if cpu_before is not None and cpu_after is not None else (
+        student.last_round_trip)  # no /proc here: the (trusted) wall-clock time of the call, an upper bound
+    student.pin_seed(None)
+    limit = thresholds["fit_cubic_seconds"]
+    expect(seconds <= limit, expected=f"training within {limit:g} s of CPU time", seen=f"{seconds:.1f} s",
+           hint="fewer epochs or a smaller network: a few hundred epochs of Adam on a 1-hidden-layer MLP take well "
+                "under a second")
+    facts = student.probe("cubic_model_facts", model, x, seed=seed)
     expect(facts["callable"], expected="fit_cubic to return the trained model", seen=f"a {facts['type']}",
            hint="end fit_cubic with `return model`")
-    limit = thresholds["fit_cubic_seconds"]
-    expect(facts["cpu_seconds"] <= limit, expected=f"training within {limit:g} s of CPU time",
-           seen=f"{facts['cpu_seconds']:.1f} s", hint="fewer epochs or a smaller network: a few hundred epochs of Adam "
-                                                  "on a 1-hidden-layer MLP take well under a second")
+    expect(facts["is_module"], expected="a torch.nn.Module made of standard layers (for example from make_mlp)",
+           seen=f"a {facts['type']}",
+           hint="return the network you trained (an nn.Module such as make_mlp's nn.Sequential), not a function")
     out = facts["pred"]
     pred = as_array(out.get("values") if out else None, "model(x)")
     expect(pred.size == len(x), expected=f"one prediction per input row ({len(x)} rows of shape (n, 1))",
            seen=f"shape {pred.shape}", hint="the model maps an (n, 1) input to an (n, 1) output")
-    pred, target = pred.reshape(-1), x.reshape(-1) ** 3
-    if not np.all(np.isfinite(pred)):
-        fail("finite predictions", fmt(pred), "training diverged: lower the learning rate")
-    r2, minimum = _r2(pred, target), thresholds["cubic_r2_min"]
+    expect(not facts["stray"], expected="every parameter inside a standard torch.nn layer",
+           seen=f"parameters of your own: {', '.join(facts['stray'][:5])}",
+           hint="build the network from torch.nn layers (nn.Linear, activations); fit_cubic's model must be made of "
+                "them (see the handout)")
+    modules, problem = _rebuild(facts["layers"])
+    if problem:
+        kinds = ", ".join(layer["type"] for layer in facts["layers"][:8]) or "none"
+        fail("a network made of standard torch.nn layers (Linear and activations such as ReLU or Tanh)",
+             f"{problem} (the model's layers: {kinds})",
+             "fit_cubic must return a network made of standard torch.nn layers, trained on the data (make_mlp's "
+             "Linear, ReLU, Linear works); a module that computes x^3 itself, or a layer class of your own, is "
+             "not graded")
+    mine = _evaluate(modules, x).reshape(-1)
+    pred = pred.reshape(-1)
+    expect(bool(np.all(np.isfinite(pred))), expected="finite predictions", seen=fmt(pred),
+           hint="training diverged: lower the learning rate")
+    agree = mine.shape == pred.shape and bool(np.allclose(pred, mine, rtol=AGREEMENT_RTOL,
+                                                          atol=AGREEMENT_RTOL * (1.0 + float(np.max(np.abs(mine))))))
+    expect(agree, expected="the model's output = its layers applied in the order they are registered",
+           seen=f"the model's own output differs from its layers' by up to {fmt(float(np.max(np.abs(pred - mine))))}"
+           if mine.shape == pred.shape else f"the layers give shape {mine.shape}",
+           hint="your model's forward does not compute its layers in the order they are registered: forward must "
+                "apply each layer once, in the order they were created in __init__ (or use nn.Sequential), and "
+                "nothing else")
+    given = [np.asarray(v, dtype=np.float64) for layer in facts["layers"]
+             for _, v in sorted(layer["parameters"].items())]
+    for start in sorted({seed, pinned}):
+        initial = _initial_parameters(facts["layers"], start)
+        fresh = len(initial) == len(given) and all(
+            a.shape == b.shape and np.allclose(a, b, rtol=0, atol=MOVED_ATOL) for a, b in zip(given, initial))
+        expect(not fresh, expected="parameters that moved from their initial values during training",
+               seen="the parameters of a freshly initialised network",
+               hint="fit_cubic must train the network it returns: the four steps (zero_grad, loss, backward, step) "
+                    "for a few hundred epochs")
+    r2, minimum = _r2(mine, x.reshape(-1) ** 3), thresholds["cubic_r2_min"]
     if r2 >= minimum:
         return
-    line = np.polyval(np.polyfit(x.reshape(-1), pred, 1), x.reshape(-1))
-    if np.sum((pred - line) ** 2) <= STRAIGHT_LINE_SHARE * np.sum((pred - pred.mean()) ** 2) or r2 < LINEAR_R2:
+    line = np.polyval(np.polyfit(x.reshape(-1), mine, 1), x.reshape(-1))
+    if np.sum((mine - line) ** 2) <= STRAIGHT_LINE_SHARE * np.sum((mine - mine.mean()) ** 2) or r2 < LINEAR_R2:
         hint = ("your model is (nearly) a straight line, and y = x^3 bends: a linear model cannot fit it however "
                 "long it trains. Use a network with a non-linearity (make_mlp: Linear, ReLU, Linear)")
     else:

@@ -8,7 +8,6 @@ trusted process, against NumPy oracles. Torch is imported once per worker (the s
 from __future__ import annotations
 
 import math
-import time
 from typing import Any
 
 import numpy as np
@@ -173,23 +172,35 @@ def mlp_facts(module, args: list, kwargs: dict, X: np.ndarray | None = None) -> 
     return facts
 
 
-def fit_cubic_predictions(module, seed: int, x: np.ndarray) -> dict:
-    """Time ``fit_cubic(seed=seed)`` and evaluate the returned model (in eval mode, no gradients) on x (n, 1).
+def _leaf(layer: nn.Module) -> dict:
+    """One leaf module as plain data: its class (name and defining module), its plain-valued settings, and its own
+    parameters and buffers. Nothing here says whether it is a layer the grader knows: the check decides."""
+    settings = {k: v for k, v in vars(layer).items()
+                if not k.startswith("_") and k != "training" and type(v) in (int, float, bool, str)}
+    return {"type": type(layer).__name__, "module": type(layer).__module__, "qualname": type(layer).__qualname__,
+            "settings": settings,
+            "parameters": {name: p.detach().double().cpu().numpy() for name, p in layer.named_parameters(recurse=False)},
+            "buffers": {name: b.detach().cpu().numpy() for name, b in layer.named_buffers(recurse=False)
+                        if b is not None and b.is_floating_point()}}
 
-    ``cpu_seconds`` is the worker's CPU time (the worker runs torch with one thread): the graded measure of the
-    student's training, whatever the load on the grading machine. ``seconds`` is wall-clock time, for reports.
-    """
-    start, cpu_start = time.perf_counter(), time.process_time()
-    model = module.fit_cubic(seed=seed)
-    facts = {"cpu_seconds": time.process_time() - cpu_start, "seconds": time.perf_counter() - start,
-             "type": type(model).__name__, "callable": callable(model), "pred": None}
-    if not callable(model):
-        return facts
+
+def cubic_model_facts(module, model: Any, x: np.ndarray, seed: int | None = None) -> dict:
+    """What ``fit_cubic`` returned (kept in the worker by the check), as plain data: its leaf modules in registration
+    order (``named_modules`` with repeats kept: a container such as nn.Sequential or the student's own module is
+    flattened), any parameter that no leaf holds, and the model's own predictions on x (n, 1), in eval mode and in
+    the model's own precision. The check rebuilds the network from the leaves and judges; ``seed`` is not used
+    here, it only labels the recorded facts for the feedback plot."""
+    facts = {"type": type(model).__name__, "callable": callable(model), "is_module": isinstance(model, nn.Module),
+             "layers": None, "stray": [], "pred": None}
     if isinstance(model, nn.Module):
+        leaves = [m for _, m in model.named_modules(remove_duplicate=False) if not any(True for _ in m.children())]
+        facts["layers"] = [_leaf(m) for m in leaves]
+        held = {id(p) for m in leaves for p in m.parameters(recurse=False)}
+        facts["stray"] = [name for name, p in model.named_parameters() if id(p) not in held]
         model.eval()
-    # Evaluate in the model's own precision: a float64 network is the student's choice, not a mistake here.
-    params = list(model.parameters()) if isinstance(model, nn.Module) else []
-    dtype = params[0].dtype if params and params[0].is_floating_point() else torch.float32
-    with torch.no_grad():
-        facts["pred"] = _value(model(torch.tensor(x, dtype=dtype)))
+    if callable(model):
+        params = list(model.parameters()) if isinstance(model, nn.Module) else []
+        dtype = params[0].dtype if params and params[0].is_floating_point() else torch.float32
+        with torch.no_grad():
+            facts["pred"] = _value(model(torch.tensor(x, dtype=dtype)))
     return facts
