@@ -8,9 +8,11 @@ cd "$(dirname "${BASH_SOURCE[0]}")"   # /autograder/source: this zip's contents
 PYTHON="${NEUROGRADE_PYTHON:-python3}"
 TORCH_INDEX="https://download.pytorch.org/whl/cpu"
 
-if ! "$PYTHON" -m pip --version >/dev/null 2>&1; then
+# bubblewrap puts each worker in PID/mount/network namespaces where the container allows user namespaces; where it
+# does not, the grader says so in results.json and falls back to the uid drop and rlimits (docs/instructors.md).
+if ! "$PYTHON" -m pip --version >/dev/null 2>&1 || ! command -v bwrap >/dev/null 2>&1; then
     apt-get update
-    DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends python3-pip
+    DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends python3-pip bubblewrap
 fi
 torch_pin="$(grep -E '^torch==' requirements.txt)"
 "$PYTHON" -m pip install --no-cache-dir --disable-pip-version-check --index-url "$TORCH_INDEX" "$torch_pin"
