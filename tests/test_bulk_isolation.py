@@ -260,8 +260,23 @@ def _attack(source: str, token: str) -> str:
 
 # -- helpers -----------------------------------------------------------------------------------------------------
 
-def _config(folder: Path) -> Path:
-    raw = yaml.safe_load((KIT_ROOT / "grading.yml").read_text())
+@pytest.fixture(scope="module")
+def kit():
+    """A snapshot of the grader (autograder/, data/, grading.yml), readable by every user, that grade-all runs
+    from: its fingerprints cover the grader's sources, so the re-run's "unchanged" must not depend on nobody
+    editing the working tree meanwhile."""
+    root = Path(tempfile.mkdtemp(prefix="ng-kit-"))
+    root.chmod(0o755)
+    ignore = shutil.ignore_patterns("__pycache__", "*.pyc")
+    shutil.copytree(KIT_ROOT / "autograder", root / "autograder", ignore=ignore)
+    shutil.copytree(KIT_ROOT / "data", root / "data", ignore=ignore)
+    shutil.copy2(KIT_ROOT / "grading.yml", root / "grading.yml")
+    yield root
+    shutil.rmtree(root, ignore_errors=True)
+
+
+def _config(folder: Path, kit: Path = KIT_ROOT) -> Path:
+    raw = yaml.safe_load((kit / "grading.yml").read_text())
     raw["assignments"] = {ASSIGNMENT: raw["assignments"][ASSIGNMENT]}
     raw["assignments"][ASSIGNMENT].update({"time_limit": 20, "check_timeout": 2, "import_timeout": 6})
     path = folder / "grading.yml"
@@ -280,11 +295,10 @@ def _make_class(root: Path, token: str, attackers=ATTACKERS) -> Path:
     return root
 
 
-def _kit_digest(config: Path) -> str:
-    """What grade-all's fingerprints cover besides the students' files: when another change lands in the kit
-    during the test, every student is rightly regraded."""
+def _kit_digest(kit: Path, config: Path) -> str:
+    """What grade-all's fingerprints cover besides the students' files."""
     h = hashlib.sha256(config.read_bytes())
-    for path in sorted((KIT_ROOT / "autograder").rglob("*.py")):
+    for path in sorted((kit / "autograder").rglob("*.py")):
         h.update(path.read_bytes())
     return h.hexdigest()
 
@@ -346,9 +360,9 @@ def _assert_class_graded_right(out: Path, isolation: str) -> dict[str, dict]:
     return book
 
 
-def _grade_class_twice(run, source: Path, out: Path, config: Path, token: str, isolation: str) -> None:
+def _grade_class_twice(run, kit: Path, source: Path, out: Path, config: Path, token: str, isolation: str) -> None:
     """grade-all, check, tamper with kept files by hand and change one student, grade-all again, check."""
-    kit_before = _kit_digest(config)
+    kit_before = _kit_digest(kit, config)
     first = run(source, out, config)
     assert first.returncode == 0, first.stderr[-3000:]
     _assert_class_graded_right(out, isolation)
@@ -375,35 +389,34 @@ def _grade_class_twice(run, source: Path, out: Path, config: Path, token: str, i
     assert second.returncode == 0, second.stderr[-3000:]
     book = _assert_class_graded_right(out, isolation)
     said = _progress(second.stderr)
-    regraded = {s for s, what in said.items() if "unchanged, skipped" not in what}
-    if _kit_digest(config) != kit_before:  # someone changed the kit meanwhile: everyone is regraded, rightly
-        assert regraded == set(book), said
-        return
-    assert regraded == {"alice", "bob", "carol"}, said
-    assert "regraded: files or grading setup changed" in said["bob"], said
-    assert "regraded: results.json does not match the signed manifest" in said["alice"], said
-    assert "regraded: .fingerprint does not match the signed manifest" in said["carol"], said
-    for student in ATTACKERS:
-        assert book[student]["status"] == "ok (unchanged)", book[student]
-    for student in HONEST:
+    assert set(said) == set(book), second.stderr
+    assert _kit_digest(kit, config) == kit_before
+    expected = {"bob": "regraded: files or grading setup changed",
+                "alice": "regraded: results.json does not match the signed manifest",
+                "carol": "regraded: .fingerprint does not match the signed manifest"}
+    for student, reason in expected.items():
+        assert reason in said[student], said
         assert book[student]["status"] == "ok", book[student]
+    for student in ATTACKERS:  # nothing of theirs changed, and nothing they forged is trusted or believed
+        assert "unchanged, skipped" in said[student], said
+        assert book[student]["status"] == "ok (unchanged)", book[student]
 
 
 # -- as root -----------------------------------------------------------------------------------------------------
 
 @needs_root
-def test_as_root_honest_students_keep_full_marks_next_to_attackers_and_a_rerun_trusts_nothing_forged(tmp_path):
+def test_as_root_honest_students_keep_full_marks_next_to_attackers_and_a_rerun_trusts_nothing_forged(tmp_path, kit):
     token = "ng" + uuid.uuid4().hex[:10]
     source = _make_class(tmp_path / "class", token)
-    config = _config(tmp_path)
+    config = _config(tmp_path, kit)
     out = tmp_path / "out" / "gradebook.csv"
 
     def run(source: Path, out: Path, config: Path) -> subprocess.CompletedProcess:
         return subprocess.run([sys.executable, "-m", "autograder", "grade-all", str(source), "--jobs", "2",
                                "--out", str(out), "--config", str(config)],
-                              cwd=KIT_ROOT, capture_output=True, text=True, timeout=300)
+                              cwd=kit, capture_output=True, text=True, timeout=300)
     try:
-        _grade_class_twice(run, source, out, config, token, "namespaces")
+        _grade_class_twice(run, kit, source, out, config, token, "namespaces")
     finally:
         _kill_attack(token)
 
@@ -424,39 +437,33 @@ def _as_instructor(*cmd: str, cwd: Path, timeout: float = 300) -> subprocess.Com
                           cwd=cwd, capture_output=True, text=True, timeout=timeout)
 
 
-def _kit_for_instructor(scratch: Path) -> Path:
-    """A kit the instructor can run: this one when they can (the venv built from /usr/bin/python3), else a copy
-    of its sources next to the class (the Python must still be runnable by them)."""
-    probe = [sys.executable, "-c", "import autograder.bulk, autograder.grader"]
-    if _as_instructor(*probe, cwd=KIT_ROOT).returncode == 0:
-        return KIT_ROOT
-    copy = scratch / "kit"
-    shutil.copytree(KIT_ROOT, copy, symlinks=True,
-                    ignore=shutil.ignore_patterns(".git", ".venv", "dist", "results", "__pycache__"))
-    subprocess.run(["chown", "-R", f"{INSTRUCTOR}:", str(copy)], check=True)
-    if _as_instructor(*probe, cwd=copy).returncode != 0:
-        pytest.skip(f"{sys.executable} cannot be run by another user: build the venv from a system Python")
-    return copy
+def _runnable_by_instructor(kit: Path) -> None:
+    """The instructor must be able to run this Python (the venv is built from /usr/bin/python3 for that) and
+    read the kit snapshot."""
+    probe = _as_instructor(sys.executable, "-c", "import autograder.bulk, autograder.grader", cwd=kit)
+    if probe.returncode != 0:
+        pytest.skip(f"{sys.executable} cannot be run by another user (build the venv from a system Python): "
+                    f"{probe.stderr.strip()[-300:]}")
 
 
 @needs_root
-def test_as_an_ordinary_user_honest_students_keep_full_marks_next_to_attackers_and_a_rerun_trusts_nothing_forged():
+def test_as_an_ordinary_user_honest_students_keep_full_marks_next_to_attackers_and_a_rerun_trusts_nothing_forged(kit):
     user = _instructor()
     scratch = Path(tempfile.mkdtemp(prefix="ng-instructor-"))
     token = "ng" + uuid.uuid4().hex[:10]
     try:
         os.chown(scratch, user.pw_uid, user.pw_gid)
         os.chmod(scratch, 0o700)
-        kit = _kit_for_instructor(scratch)
+        _runnable_by_instructor(kit)
         source = _make_class(scratch / "class", token)
-        config = _config(scratch)
+        config = _config(scratch, kit)
         subprocess.run(["chown", "-R", f"{INSTRUCTOR}:", str(scratch / "class"), str(config)], check=True)
         out = scratch / "out" / "gradebook.csv"
 
         def run(source: Path, out: Path, config: Path) -> subprocess.CompletedProcess:
             return _as_instructor(sys.executable, "-m", "autograder", "grade-all", str(source), "--jobs", "2",
                                   "--out", str(out), "--config", str(config), cwd=kit)
-        _grade_class_twice(run, source, out, config, token, "namespaces")
+        _grade_class_twice(run, kit, source, out, config, token, "namespaces")
         assert all(p.stat().st_uid == user.pw_uid for p in out.parent.rglob("*"))
     finally:
         _kill_attack(token)
@@ -465,18 +472,18 @@ def test_as_an_ordinary_user_honest_students_keep_full_marks_next_to_attackers_a
 
 # -- without namespaces ------------------------------------------------------------------------------------------
 
-def test_without_namespaces_grade_all_refuses_unless_told_it_is_unsafe_and_grade_never_refuses(tmp_path):
+def test_without_namespaces_grade_all_refuses_unless_told_it_is_unsafe_and_grade_never_refuses(tmp_path, kit):
     source = tmp_path / "class"
     for student in ("alice", "bob"):
         (source / student).mkdir(parents=True)
         (source / student / FILE).write_text(REFERENCE)
-    config = _config(tmp_path)
+    config = _config(tmp_path, kit)
     out = tmp_path / "out" / "gradebook.csv"
     env = dict(os.environ, NEUROGRADE_NAMESPACES="0")
     cmd = [sys.executable, "-m", "autograder", "grade-all", str(source), "--jobs", "2", "--out", str(out),
            "--config", str(config)]
 
-    refused = subprocess.run(cmd, cwd=KIT_ROOT, env=env, capture_output=True, text=True, timeout=120)
+    refused = subprocess.run(cmd, cwd=kit, env=env, capture_output=True, text=True, timeout=120)
     assert refused.returncode == 2, refused.stderr
     lines = refused.stderr.strip().splitlines()
     assert len(lines) == 1, refused.stderr
@@ -484,7 +491,7 @@ def test_without_namespaces_grade_all_refuses_unless_told_it_is_unsafe_and_grade
     assert "bubblewrap" in lines[0] and "--unsafe-no-sandbox" in lines[0]   # and what to do
     assert not out.exists() and not (out.parent / "students").exists()
 
-    graded = subprocess.run([*cmd, "--unsafe-no-sandbox"], cwd=KIT_ROOT, env=env, capture_output=True, text=True,
+    graded = subprocess.run([*cmd, "--unsafe-no-sandbox"], cwd=kit, env=env, capture_output=True, text=True,
                             timeout=300)
     assert graded.returncode == 0, graded.stderr[-3000:]
     book = _gradebook(out)
@@ -497,7 +504,7 @@ def test_without_namespaces_grade_all_refuses_unless_told_it_is_unsafe_and_grade
     # A student's own code (make grade): never refused.
     own = subprocess.run([sys.executable, "-m", "autograder", "grade", "--submission", str(source / "alice"),
                           "--assignment", ASSIGNMENT, "--with-hidden", "--results", str(tmp_path / "own.json"), "--no-report",
-                          "--config", str(config)], cwd=KIT_ROOT, env=env, capture_output=True, text=True,
+                          "--config", str(config)], cwd=kit, env=env, capture_output=True, text=True,
                          timeout=300)
     assert own.returncode == 0, own.stderr[-3000:]
     assert json.loads((tmp_path / "own.json").read_text())["score"] == pytest.approx(100)
