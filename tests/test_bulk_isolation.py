@@ -304,14 +304,17 @@ def _kit_digest(kit: Path, config: Path) -> str:
 
 
 def _attack_pids(token: str) -> list[int]:
+    """Live processes (not zombies waiting for their parent) named ``token``."""
     pids = []
     for entry in os.listdir("/proc"):
         if entry.isdigit():
             try:
-                if Path(f"/proc/{entry}/comm").read_text().strip() == token:
-                    pids.append(int(entry))
+                stat = Path(f"/proc/{entry}/stat").read_bytes()
             except OSError:
-                pass
+                continue
+            name = stat[stat.find(b"(") + 1:stat.rfind(b")")].decode(errors="replace")
+            if name == token and stat[stat.rfind(b")") + 2:][:1] not in (b"Z", b"X"):
+                pids.append(int(entry))
     return pids
 
 
@@ -508,3 +511,44 @@ def test_without_namespaces_grade_all_refuses_unless_told_it_is_unsafe_and_grade
                          timeout=300)
     assert own.returncode == 0, own.stderr[-3000:]
     assert json.loads((tmp_path / "own.json").read_text())["score"] == pytest.approx(100)
+
+
+# -- the slot sweep ------------------------------------------------------------------------------------------------
+
+HOPPER = r'''
+import os, sys, time
+end = time.time() + 30
+while time.time() < end:
+    if os.fork() != 0:      # a new pid every round: a kill from a listing keeps missing it
+        os._exit(0)
+    with open("/proc/self/comm", "w") as f:
+        f.write(sys.argv[1])
+    if os.fork() == 0:      # and a sleeping child each round
+        time.sleep(30)
+        os._exit(0)
+    time.sleep(0.002)
+'''
+
+
+@needs_root
+@pytest.mark.parametrize("sweeper", ["bulk._sweep_uid", "bulk.sweep_uid"])
+def test_a_slot_sweep_leaves_no_process_of_the_uid_even_one_that_forks_in_a_loop(sweeper):
+    from autograder import bulk
+    token = "ng" + uuid.uuid4().hex[:10]
+    lease = bulk.SlotUid.claim(set())
+    sweep = bulk._sweep_uid if sweeper == "bulk._sweep_uid" else bulk.sweep_uid
+    try:
+        starter = subprocess.Popen([sys.executable, "-I", "-S", "-c", HOPPER, token], user=lease.uid,
+                                   group=lease.uid, extra_groups=[], cwd="/", start_new_session=True)
+        starter.wait(timeout=10)  # its first round exits at once: the rest lives on, detached
+        deadline = time.monotonic() + 5
+        while len(bulk._pids_of_uid(lease.uid)) < 3 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert len(bulk._pids_of_uid(lease.uid)) >= 3
+        sweep(lease.uid)
+        assert bulk._pids_of_uid(lease.uid) == []
+        time.sleep(0.2)
+        assert bulk._pids_of_uid(lease.uid) == [] and _attack_pids(token) == []
+    finally:
+        _kill_attack(token)
+        lease.release()
