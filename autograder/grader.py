@@ -17,6 +17,31 @@ from autograder.progress import Progress
 from autograder.results import CheckResult, GradingRun
 
 CHECKS_DIR = Path(__file__).resolve().parent / "checks"
+#: What student code must never read; without namespaces only file permissions keep it away.
+PRIVATE = ("reference", "autograder/checks", "grading.yml")
+
+
+def exposed_kit_notes(iso: isolation.Isolation) -> list[str]:
+    """Without namespaces, student code sees the file system as any other user does: say so when the kit's
+    private parts are readable by other users (a fresh clone is), so the instructor can close them."""
+    if iso.namespaces:
+        return []
+    root = CHECKS_DIR.parent.parent
+    if not iso.uid_drop:  # the student's code runs as this very user: permissions cannot keep it out
+        return ([f"no namespace sandbox here ({iso.why_not}): student code ran as this user and could read "
+                 "reference/ and the hidden checks; grade other people's code as root or with bubblewrap"]
+                if (root / "reference").is_dir() else [])
+    readable = []
+    for rel in PRIVATE:
+        path = root / rel
+        chain = [path, *path.parents]
+        if path.exists() and all(os.stat(p).st_mode & 0o001 for p in chain if p.is_dir() and p != path) \
+                and os.stat(path).st_mode & 0o004:
+            readable.append(rel)
+    if not readable:
+        return []
+    return [f"no namespace sandbox here ({iso.why_not}): student code can read {', '.join(readable)}, which other "
+            "users may read; install bubblewrap, or `chmod -R go-rwx` them before grading other people's code"]
 
 
 def grade(submission: Path, assignments: list[str], *, with_hidden: bool = False,
@@ -37,6 +62,7 @@ def grade(submission: Path, assignments: list[str], *, with_hidden: bool = False
     notes: list[str] = []
     if os.geteuid() == 0 and (why := why_no_drop()):
         notes.append(f"student code ran as root, not as an unprivileged user: {why}")
+    notes += exposed_kit_notes(isolation.detect())
     plugin = GradingPlugin(config, Path(submission), assignments, with_hidden, feedback=feedback, progress=progress,
                            on_panel=on_panel)
     files = [str(CHECKS_DIR / f"{a}.py") for a in assignments if (CHECKS_DIR / f"{a}.py").exists()]
