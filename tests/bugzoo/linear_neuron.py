@@ -108,7 +108,7 @@ MUTANTS = [
            replace=[("    scaler = StandardScaler().fit(X_train)\n",
                      "    scaler = StandardScaler().fit(np.vstack([X_train, X_test]))\n")],
            why="data leakage in standardize"),
-    Mutant("house_model_scaler_sees_test_rows", exercise="ex6", says="leaks test statistics",
+    Mutant("house_model_scaler_sees_test_rows", exercise="ex6", says="test set leaks into training",
            replace=[("    X_train_s, X_test_s, _ = standardize(X_train, X_test)\n",
                      "    scaler = StandardScaler().fit(np.vstack([X_train, X_test]))\n"
                      "    X_train_s, X_test_s = scaler.transform(X_train), scaler.transform(X_test)\n")],
