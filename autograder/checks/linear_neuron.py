@@ -510,6 +510,7 @@ def test_fit_1d_reaches_the_least_squares_mae_on_abalone(student, thresholds):
 def test_fit_returns_the_history_list_itself(student, rng):
     """fit returns self.history itself (the same list object), on every call"""
     x, y = _data_1d(rng, 10)
+    # Identity facts seen in the worker: code that makes them true returns self.history, which is what is asked.
     facts = student.probe("fit_returns_history", "LinearNeuron1D", x, y, (3, 2))
     expect(facts["first_is_history"] and facts["second_is_history"],
            expected="fit returns self.history (the list itself, not a copy)",
@@ -689,6 +690,8 @@ def test_sgd_steps_on_one_random_example(student, rng, thresholds):
     x = _f32(np.array([-1.5, -0.5, 0.25, 1.0, 2.0]))
     y = _f32(np.array([0.5, -1.0, 2.0, 0.75, 3.0]))
     a0, b0, lr, runs = 0.5, 0.25, 0.125, int(thresholds["sgd_runs"])
+    # The probe only returns the parameters each fit left behind; every one is judged here against the exact step
+    # on each single example, so no reported value can earn a point without being that step.
     out = student.probe("fits_from_one_start", "LinearNeuron1D", x, y, {"a": a0, "b": b0}, runs,
                         lr=lr, epochs=1, mode="sgd", batch_size=3)
     picked = set()

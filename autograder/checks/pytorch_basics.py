@@ -71,6 +71,8 @@ def _expect_tensor_shapes_and_values(X_item: dict, y_item: dict, X: np.ndarray, 
 def test_to_tensors_returns_float32_tensors(student, rng):
     """to_tensors returns two torch tensors of dtype float32"""
     X, y = rng.normal(size=(12, 3)), rng.normal(size=12)
+    # dtype and shape are read in the worker: a tensor could only misreport them by being a class of its own, more
+    # work than the one-line answer, and its values are compared with ours in the next checks.
     X_item, y_item = _tensor_pair(student.probe("tensor_facts", X, y))
     for name, item in (("X_t", X_item), ("y_t", y_item)):
         expect(item["dtype"] == "float32", expected=f"{name} of dtype float32", seen=f"dtype {item['dtype']}",
@@ -176,6 +178,7 @@ class _Run:
                        params, losses[:-1])
 
     def hint(self, seen_params: np.ndarray | None, seen_losses: np.ndarray | None, thresholds) -> str:
+        # same_model (an identity seen in the worker) only picks a hint: points come from the replayed trajectory
         if not self.result["same_model"]:
             return ("train the model you were given (the model argument) and return it; create nn.Linear(m, 1) "
                     "only when model is None")
@@ -433,6 +436,9 @@ def _collapse(student, rng, n_in: int, n_hidden: int, n_out: int):
              "layer2.weight @ layer1.weight (the chapter's W1 W2 transposed): the product in the wrong order "
              "does not even fit when the sizes differ")
     merged = facts["merged"]
+    # kind and sizes are reported by the worker; the merged layer's output is judged against the exact product of
+    # the two layers here, so a layer that misreports them gains at most this structural check, for more work than
+    # building the nn.Linear.
     expect(merged["kind"] == "Linear", expected="one nn.Linear", seen=f"a {merged['type']}",
            hint="build a new nn.Linear(layer1.in_features, layer2.out_features); nn.Sequential(layer1, layer2) "
                 "computes the same thing but is still two layers")
@@ -509,6 +515,8 @@ def _expect_mlp_structure(facts: dict, n_in: int, hidden: int, n_out: int, call:
 
 def test_make_mlp_is_linear_relu_linear_with_the_requested_sizes(student):
     """make_mlp builds Linear, ReLU, Linear with the requested sizes (and the defaults)"""
+    # The structure is described by the worker; what the layers compute is judged here from their extracted
+    # weights (test_make_mlp_computes_relu_between_the_layers), so faking the description earns nothing more.
     _expect_mlp_structure(student.probe("mlp_facts", [3], {}), 3, 16, 1, "make_mlp(3)")
     _expect_mlp_structure(student.probe("mlp_facts", [2], {"hidden": 5, "out_features": 4}), 2, 5, 4,
                           "make_mlp(2, hidden=5, out_features=4)")
