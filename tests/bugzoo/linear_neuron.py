@@ -326,3 +326,11 @@ def train_house_model(X_train, y_train, X_test, y_test, lr=0.01, epochs=500):
 
 ALTERNATIVES.append(Alternative("written_from_scratch_with_a_seeded_generator_per_instance", source=FROM_SCRATCH,
                                 why="another student's complete, correct solution"))
+
+# Leakage is judged on outcomes (issue 11): scaling by hand with the training statistics is as good as a scaler.
+ALTERNATIVES.append(Alternative(
+    "house_model_standardised_by_hand_in_float32", why="mean and std of X_train computed by hand, float32 features",
+    replace=[("    X_train_s, X_test_s, _ = standardize(X_train, X_test)\n",
+              "    mean, std = np.mean(X_train, axis=0), np.std(X_train, axis=0)\n"
+              "    X_train_s = ((X_train - mean) / std).astype(np.float32)\n"
+              "    X_test_s = ((X_test - mean) / std).astype(np.float32)\n")]))
