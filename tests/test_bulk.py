@@ -14,6 +14,7 @@ import pytest
 from autograder.bulk import find_submissions
 from tests.conftest import KIT_ROOT
 from tests.test_adversarial import ATTACKS
+from tests.test_bulk_isolation import kit  # noqa: F401  (fixture: a snapshot of the grader to run from)
 from tests.test_engine import VICTIM, reference
 from tests.test_engine import fast_config  # noqa: F401  (fixture)
 
@@ -35,18 +36,20 @@ def _class_folder(root: Path, size: int = 30) -> Path:
     return root
 
 
-def _grade_all(source: Path, out: Path, config: Path, *extra: str) -> subprocess.CompletedProcess:
+def _grade_all(source: Path, out: Path, config: Path, kit: Path, *extra: str) -> subprocess.CompletedProcess:
+    """grade-all run from ``kit``, a snapshot of the grader: its fingerprints cover the grader's sources, so the
+    re-run's "unchanged" must not depend on nobody editing the working tree meanwhile."""
     proc = subprocess.run([sys.executable, "-m", "autograder", "grade-all", str(source), "--jobs", "2",
                            "--out", str(out), "--config", str(config), *extra],
-                          cwd=KIT_ROOT, capture_output=True, text=True, timeout=900)
+                          cwd=kit, capture_output=True, text=True, timeout=900)
     assert proc.returncode == 0, proc.stderr[-3000:]
     return proc
 
 
-def test_a_class_of_thirty_grades_and_the_gradebook_matches_each_results_file(tmp_path, fast_config):
+def test_a_class_of_thirty_grades_and_the_gradebook_matches_each_results_file(tmp_path, fast_config, kit):
     source = _class_folder(tmp_path / "class")
     out = tmp_path / "out" / "gradebook.csv"
-    proc = _grade_all(source, out, fast_config)
+    proc = _grade_all(source, out, fast_config, kit)
     rows = list(csv.DictReader(out.open()))
     assert len(rows) == 30
     by_student = {r["student"]: r for r in rows}
@@ -63,7 +66,7 @@ def test_a_class_of_thirty_grades_and_the_gradebook_matches_each_results_file(tm
 
     # A second run regrades nothing that did not change; a changed file is regraded.
     (source / "student01" / f"{VICTIM}.py").write_text(reference(VICTIM))
-    _grade_all(source, out, fast_config)
+    _grade_all(source, out, fast_config, kit)
     again = {r["student"]: r for r in csv.DictReader(out.open())}
     assert again["student02"]["status"] == "ok (unchanged)"
     assert again["student01"]["status"] == "ok" and float(again["student01"]["total"]) > 0
