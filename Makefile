@@ -21,7 +21,7 @@ JOBS ?= 2
 help:
 	@echo "make grade [SUBMISSION=dir] [ASSIGNMENT='name ...']   grade a submission (default: student_template/)"
 	@echo "make test                                            run the kit's own test suite"
-	@echo "make grade-all DIR=folder-or-zip [JOBS=2]            grade a whole class into results/gradebook.csv"
+	@echo "make grade-all DIR=folder-or-zip [JOBS=2] [UNSAFE=1]  grade a whole class into results/gradebook.csv"
 	@echo "make bench                                           time and measure grading (see README, Performance)"
 	@echo "make stubs                                           regenerate student_template/ from reference/"
 	@echo "make release [DIST=dist]                             student bundle, Gradescope zips, nbgrader course"
@@ -64,7 +64,7 @@ test: $(DEV_STAMP) sandbox-deps
 
 grade-all: $(RUNTIME_STAMP)
 	@test -n "$(DIR)" || { echo "usage: make grade-all DIR=submissions/ [JOBS=2] [OUT=results/gradebook.csv]"; exit 2; }
-	$(PY) -m autograder grade-all $(DIR) --jobs $(JOBS) --out $(or $(OUT),results/gradebook.csv)
+	$(PY) -m autograder grade-all $(DIR) --jobs $(JOBS) --out $(or $(OUT),results/gradebook.csv) $(if $(UNSAFE),--unsafe-no-sandbox)
 
 bench: $(DEV_STAMP)
 	$(PY) scripts/bench.py
