@@ -18,10 +18,9 @@ Isolation between students (issue 11):
   grade-all refuses unless the instructor passes ``--unsafe-no-sandbox`` (``grade`` on one's own code never refuses);
 - every submission is staged in a folder only the grader can read (0700, files 0600), so is the unzipped class, and
   ``students/`` with the kept results, the key and the manifest are private to the grader too;
-- as root, each job slot leases a uid of its own (a lock file, so two concurrent batches never share one) and that
-  uid is swept (every process of it SIGKILLed until none is left) before and after every submission, so nothing a
-  submission leaves running meets the next one; grade-all is also a child subreaper and kills any orphan a dead
-  grader left behind;
+- every assignment of every submission runs in a fresh box with its own namespaces, and as root its own uid, swept
+  when the box closes (:mod:`autograder.sandbox`), so nothing a submission leaves running meets the next one;
+  grade-all is also a child subreaper and kills any orphan a dead grader left behind;
 - a re-run trusts kept results only through an HMAC-signed manifest (``.manifest.json``, key ``.neurograde-key``,
   both 0600): a student is skipped only if the manifest verifies, its fingerprint matches the one computed now and
   the ``.fingerprint`` file, and its results.json hashes to the recorded sha256; anything else is regraded.
@@ -55,10 +54,6 @@ from autograder import limits as _limits
 from autograder.config import ASSIGNMENTS, KIT_ROOT
 
 CONTRACT_FILES = tuple(f"{a}.py" for a in ASSIGNMENTS)
-#: Each grader process gets its own sandbox uid, so concurrent students cannot signal each other's processes: the
-#: first free one from here (held by a lock file for the batch's life).
-SANDBOX_UID_BASE = 64000
-SANDBOX_UID_COUNT = 1000
 KEY_NAME = ".neurograde-key"
 MANIFEST_NAME = ".manifest.json"
 MANIFEST_VERSION = 1
@@ -201,216 +196,37 @@ def refusal(iso: isolation.Isolation) -> str | None:
 
 # -- processes of a slot -------------------------------------------------------------------------------------
 
-#: Held while grade-all starts or kills processes, so the orphan sweep never mistakes a grader being started (or
-#: a sweep helper) for an orphan.
+#: Held while grade-all starts or kills processes, so the orphan sweep never mistakes a grader being started for
+#: an orphan.
 _PROCS = threading.RLock()
 _KNOWN: set[int] = set()  # pids of our live grade-servers
 
 
-class SlotUid:
-    """A uid for one job slot, held by a lock file for the batch's life so that two batches on this machine never
-    share one (their sweeps would kill each other's workers)."""
-
-    def __init__(self, uid: int, fd: int) -> None:
-        self.uid, self._fd = uid, fd
-
-    @classmethod
-    def claim(cls, taken: set[int]) -> "SlotUid":
-        import fcntl
-        folder = _slot_lock_dir()
-        for uid in range(SANDBOX_UID_BASE, SANDBOX_UID_BASE + SANDBOX_UID_COUNT):
-            if uid in taken:
-                continue
-            fd = os.open(folder / f"slot-{uid}", os.O_RDWR | os.O_CREAT | os.O_CLOEXEC | os.O_NOFOLLOW, 0o600)
-            try:
-                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            except OSError:
-                os.close(fd)
-                continue
-            return cls(uid, fd)
-        raise OSError(f"all {SANDBOX_UID_COUNT} bulk-grading uids are in use")
-
-    def release(self) -> None:
-        if self._fd >= 0:
-            sweep_uid(self.uid)
-            os.close(self._fd)
-            self._fd = -1
-
-
-def _slot_lock_dir() -> Path:
-    for base in ("/run", tempfile.gettempdir()):
-        folder = Path(base) / "neurograde-bulk-uids"
-        try:
-            folder.mkdir(mode=0o700, exist_ok=True)
-        except OSError:
-            continue
-        st = os.lstat(folder)
-        if not _is_private_dir(st):
-            continue  # somebody else's folder (or a symlink): never trust its locks
-        return folder
-    raise OSError("no private folder for the bulk-grading uid locks")
-
-
-def _is_private_dir(st: os.stat_result) -> bool:
-    return _stat.S_ISDIR(st.st_mode) and st.st_uid == os.geteuid() and not st.st_mode & 0o022
-
-
-def sweep_uid(uid: int) -> None:
-    """Kill every process of ``uid`` (root only), with :func:`autograder.limits.sweep_uid` when the sandbox offers
-    it, else :func:`_sweep_uid`."""
-    if os.geteuid() != 0:
-        return
-    with _PROCS:
-        sweeper = getattr(_limits, "sweep_uid", None)
-        if sweeper is not None:
-            sweeper(uid)
-        else:
-            _sweep_uid(uid)
-
-
-_SWEEP_CODE = r"""
-import os, signal, sys, time
-me = os.getpid()
-def alive():
-    n = 0
-    for e in os.listdir("/proc"):
-        if not e.isdigit() or int(e) == me:
-            continue
-        try:
-            with open("/proc/%s/status" % e, "rb") as f:
-                st = f.read()
-        except OSError:
-            continue
-        uid = gone = None
-        for line in st.splitlines():
-            if line.startswith(b"Uid:"):
-                uid = line.split()[1:]
-            elif line.startswith(b"State:"):
-                gone = line.split()[1] in (b"Z", b"X")
-        if uid and str(os.getuid()).encode() in uid and not gone:
-            n += 1
-    return n
-end = time.monotonic() + 10
-while True:
-    try:
-        os.kill(-1, signal.SIGKILL)
-    except ProcessLookupError:
-        pass
-    if not alive():
-        sys.exit(0)
-    if time.monotonic() > end:
-        sys.exit(1)
-    time.sleep(0.01)
-"""
-
-
-def _sweep_uid(uid: int) -> bool:
-    """A helper that runs as ``uid`` calls kill(-1, SIGKILL) until no process of ``uid`` is left: from a process of
-    that uid, kill(-1) signals every process of the uid but itself at once (a process forking in a loop cannot slip
-    through). Root only; returns whether the uid ended up empty. Falls back to killing from a listing as root when
-    the helper cannot start (for instance when the uid is at its process limit)."""
-    try:
-        done = subprocess.run([sys.executable, "-I", "-S", "-c", _SWEEP_CODE], user=uid, group=uid,
-                              extra_groups=[], cwd="/", env={}, stdin=subprocess.DEVNULL,
-                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=30).returncode == 0
-    except (OSError, subprocess.SubprocessError):
-        done = False
-    if not done:
-        for _ in range(200):
-            pids = _pids_of_uid(uid)
-            if not pids:
-                return True
-            for pid in pids:
-                try:
-                    os.kill(pid, signal.SIGKILL)
-                except (ProcessLookupError, PermissionError):
-                    pass
-            time.sleep(0.01)
-        return not _pids_of_uid(uid)
-    return True
-
-
-def _pids_of_uid(uid: int) -> list[int]:
-    out = []
-    for entry in os.listdir("/proc"):
-        if not entry.isdigit():
-            continue
-        try:
-            with open(f"/proc/{entry}/status", "rb") as f:
-                status = f.read()
-        except OSError:
-            continue
-        uids = state = None
-        for line in status.splitlines():
-            if line.startswith(b"Uid:"):
-                uids = [int(v) for v in line.split()[1:]]
-            elif line.startswith(b"State:"):
-                state = line.split()[1]
-        if uids and uid in uids and state not in (b"Z", b"X"):
-            out.append(int(entry))
-    return out
-
-
-def _children_map() -> dict[int, list[int]]:
-    children: dict[int, list[int]] = {}
-    for entry in os.listdir("/proc"):
-        if not entry.isdigit():
-            continue
-        try:
-            with open(f"/proc/{entry}/stat", "rb") as f:
-                raw = f.read()
-        except OSError:
-            continue
-        fields = raw[raw.rfind(b")") + 2:].split()  # the command name may hold spaces and parentheses
-        children.setdefault(int(fields[1]), []).append(int(entry))
-    return children
-
-
 def kill_orphans() -> int:
     """Kill what a dead grader left behind: grade-all is a child subreaper, so the orphans of a grader that died
-    (or was killed by the code it was grading) become our children; anything among them that is not one of our
-    live graders dies with its descendants. Returns how many were killed."""
+    (or was killed by the code it was grading) become our children; anything that is not one of our live graders
+    dies with its descendants, pass after pass until one finds nothing. Returns how many were killed."""
     with _PROCS:
         killed = 0
         for _ in range(50):
-            tree = _children_map()
-            strays = [p for p in tree.get(os.getpid(), []) if p not in _KNOWN]
-            if not strays:
+            found = _limits.kill_strays(keep=set(_KNOWN))
+            killed += found
+            if not found:
                 break
-            victims, todo = [], list(strays)
-            while todo:
-                p = todo.pop()
-                victims.append(p)
-                todo.extend(tree.get(p, []))
-            for p in victims:
-                try:
-                    os.kill(p, signal.SIGKILL)
-                except (ProcessLookupError, PermissionError):
-                    pass
-            for p in strays:
-                try:
-                    os.waitpid(p, 0)
-                except ChildProcessError:
-                    pass
-            killed += len(victims)
         return killed
 
 
 class GradingServer:
     """A long-lived grader process that grades one submission at a time (``grade-server``), so a class pays the
     grader's start-up and imports once per job slot, not once per student. Each submission still gets fresh
-    workers for its code, and the server kills whatever that code left behind before it answers; as root, the
-    slot's uid is swept before and after each submission too (:func:`sweep_uid`)."""
+    workers for its code, and the server kills whatever that code left behind before it answers."""
 
-    def __init__(self, slot: int, config_path: Path, log: Path, uid: int | None = None) -> None:
-        self.slot, self.config_path, self.log, self.uid = slot, config_path, log, uid
+    def __init__(self, slot: int, config_path: Path, log: Path) -> None:
+        self.slot, self.config_path, self.log = slot, config_path, log
         self._proc: subprocess.Popen | None = None
 
     def _start(self) -> None:
         env = dict(os.environ)
-        env.pop("NEUROGRADE_SANDBOX_UID", None)
-        if self.uid is not None:
-            env["NEUROGRADE_SANDBOX_UID"] = str(self.uid)
         fd = os.open(self.log, os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600)
         try:
             with _PROCS:
@@ -421,10 +237,6 @@ class GradingServer:
                 _KNOWN.add(self._proc.pid)
         finally:
             os.close(fd)
-
-    def sweep(self) -> None:
-        if self.uid is not None:
-            sweep_uid(self.uid)
 
     def grade(self, submission: Path, results: Path, timeout: float) -> str:
         """Grade ``submission`` into ``results``; returns the status ("ok", "timeout", "grader died")."""
@@ -467,7 +279,6 @@ class GradingServer:
                     pass
             with _PROCS:
                 _KNOWN.discard(proc.pid)
-        self.sweep()
 
 
 def serve(config_path: Path) -> int:
@@ -514,11 +325,7 @@ def grade_one(sub: Submission, out_dir: Path, server: GradingServer, timeout: fl
             old.unlink()
     start = time.monotonic()
     staged = next(iter(sub.files.values())).parent
-    server.sweep()  # nothing of an earlier submission (or an earlier batch) may meet this one
-    try:
-        status = server.grade(staged, results, timeout)
-    finally:
-        server.sweep()  # nor outlive it
+    status = server.grade(staged, results, timeout)
     doc, digest = None, ""
     if results.is_file() and not results.is_symlink():
         raw = results.read_bytes()
@@ -701,7 +508,6 @@ def grade_all(source: Path, out_csv: Path, *, jobs: int = 2, force: bool = False
     # Student code that runs as the grader's own user (no namespaces, no uid drop) could reach a warm grader:
     # then each submission gets a fresh one.
     recycle = not iso.namespaces and not iso.uid_drop
-    leases: list[SlotUid] = []
     with tempfile.TemporaryDirectory(prefix="neurograde-batch-") as work:
         os.chmod(work, 0o700)
         staging = Path(work) / "staged"
@@ -724,51 +530,41 @@ def grade_all(source: Path, out_csv: Path, *, jobs: int = 2, force: bool = False
         if todo:
             save_manifest(manifest_path, key, trusted)  # what is being regraded is no longer vouched for
         lock = threading.Lock()
-        try:
-            if os.geteuid() == 0 and _limits.why_no_drop() is None:
-                taken: set[int] = set()
-                for _ in range(min(jobs, len(todo))):
-                    leases.append(SlotUid.claim(taken))
-                    taken.add(leases[-1].uid)
-            servers = [GradingServer(slot, config_path, out_dir / f".grader-{slot}.log",
-                                     leases[slot].uid if leases else None)
-                       for slot in range(min(jobs, len(todo)))]
-            idle = list(servers)
+        servers = [GradingServer(slot, config_path, out_dir / f".grader-{slot}.log")
+                   for slot in range(min(jobs, len(todo)))]
+        idle = list(servers)
 
-            def run(sub: Submission, key_now: str) -> Row:
-                with lock:
-                    server = idle.pop()
-                try:
-                    row = grade_one(sub, out_dir, server, timeout)
-                    if recycle:
-                        server.close()
-                    kill_orphans()
-                finally:
-                    with lock:
-                        idle.append(server)
-                row.isolation, row.note = iso.kind, notes.get(sub.student, "")
-                if row.status == "ok":
-                    _write_private(out_dir / sub.student / ".fingerprint", key_now.encode())
-                    with lock:
-                        trusted[sub.student] = {"fingerprint": key_now, "results_sha256": row.results_sha256,
-                                                "isolation": iso.kind}
-                        save_manifest(manifest_path, key, trusted)
-                return row
-
+        def run(sub: Submission, key_now: str) -> Row:
+            with lock:
+                server = idle.pop()
             try:
-                with ThreadPoolExecutor(max_workers=max(1, len(servers))) as pool:
-                    futures = [pool.submit(run, sub, key_now) for sub, key_now in todo]
-                    for future in as_completed(futures):
-                        row = future.result()
-                        rows[row.student] = row
-                        progress.step(row)
-            finally:
-                for server in servers:
+                row = grade_one(sub, out_dir, server, timeout)
+                if recycle:
                     server.close()
                 kill_orphans()
+            finally:
+                with lock:
+                    idle.append(server)
+            row.isolation, row.note = iso.kind, notes.get(sub.student, "")
+            if row.status == "ok":
+                _write_private(out_dir / sub.student / ".fingerprint", key_now.encode())
+                with lock:
+                    trusted[sub.student] = {"fingerprint": key_now, "results_sha256": row.results_sha256,
+                                            "isolation": iso.kind}
+                    save_manifest(manifest_path, key, trusted)
+            return row
+
+        try:
+            with ThreadPoolExecutor(max_workers=max(1, len(servers))) as pool:
+                futures = [pool.submit(run, sub, key_now) for sub, key_now in todo]
+                for future in as_completed(futures):
+                    row = future.result()
+                    rows[row.student] = row
+                    progress.step(row)
         finally:
-            for lease in leases:
-                lease.release()
+            for server in servers:
+                server.close()
+            kill_orphans()
     ordered = [rows[s.student] for s in subs]
     save_manifest(manifest_path, key, trusted)
     write_gradebook(ordered, out_csv, config)
