@@ -165,39 +165,57 @@ def _scores(doc: dict, assignment: str) -> dict[str, float]:
     return out
 
 
-@pytest.mark.parametrize("cheat", CHEATS, ids=[c.name for c in CHEATS])
-def test_cheat_loses_the_check_it_imitates_and_gains_nothing(cheat, submission):
-    folder = submission({f"{cheat.assignment}.py": build_source(cheat.assignment, cheat)})
-    doc, _ = run_grader(folder, cheat.assignment)
-    scores, checks = _scores(doc, cheat.assignment), _checks(cheat.assignment)
-    for check_id in cheat.checks:
-        assert scores[check_id] == 0, (
-            f"cheat {cheat.name} ({cheat.why}) kept {scores[check_id]} points on {check_id}:\n"
-            + next(t["output"] for t in doc["tests"] if checks[check_id][0] in t["name"]))
-    lost = sum(checks[c][1] for c in cheat.checks)
-    total = sum(scores.values())
-    assert total <= sum(p for _, p in checks.values()) - lost, f"cheat {cheat.name} scored {total}"
+def _cheat_pairs() -> list:
+    """The cheats two by two, one of each assignment where possible: one grading then judges both."""
+    by = {a: [c for c in CHEATS if c.assignment == a] for a in GUARDED}
+    longest = max(len(v) for v in by.values())
+    pairs = [[v[i] for v in by.values() if i < len(v)] for i in range(longest)]
+    return [pytest.param(pair, id="+".join(c.name for c in pair)) for pair in pairs]
+
+
+@pytest.mark.parametrize("pair", _cheat_pairs())
+def test_cheat_loses_the_check_it_imitates_and_gains_nothing(pair, submission):
+    folder = submission({f"{c.assignment}.py": build_source(c.assignment, c) for c in pair})
+    doc, _ = run_grader(folder, *(c.assignment for c in pair))
+    for cheat in pair:
+        scores, checks = _scores(doc, cheat.assignment), _checks(cheat.assignment)
+        for check_id in cheat.checks:
+            assert scores[check_id] == 0, (
+                f"cheat {cheat.name} ({cheat.why}) kept {scores[check_id]} points on {check_id}:\n"
+                + next(t["output"] for t in doc["tests"] if checks[check_id][0] in t["name"]))
+        lost = sum(checks[c][1] for c in cheat.checks)
+        total = sum(scores.values())
+        assert total <= sum(p for _, p in checks.values()) - lost, f"cheat {cheat.name} scored {total}"
 
 
 def _honest() -> list:
-    params = []
+    """Pairs of honest submissions, one file of each assignment per folder, so that one grading serves both."""
+    variants = {}
     for assignment in GUARDED:
-        params.append(pytest.param(assignment, None, id=f"{assignment}-reference"))
-        for variant in importlib.import_module(f"tests.bugzoo.{assignment}").ALTERNATIVES:
-            params.append(pytest.param(assignment, variant, id=f"{assignment}-{variant.name}"))
-    return params
+        variants[assignment] = [("reference", None)] + [
+            (v.name, v) for v in importlib.import_module(f"tests.bugzoo.{assignment}").ALTERNATIVES]
+    longest = max(len(v) for v in variants.values())
+    pairs = []
+    for i in range(longest):
+        pair = {a: v[i] for a, v in variants.items() if i < len(v)}
+        pairs.append(pytest.param(pair, id="+".join(name for name, _ in pair.values())))
+    return pairs
+
+
+def _source(assignment: str, variant) -> str:
+    return (KIT_ROOT / "reference" / f"{assignment}.py").read_text() if variant is None else (
+        build_source(assignment, variant))
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("assignment, variant", _honest())
-def test_honest_code_keeps_these_checks_in_repeated_gradings(assignment, variant, submission):
-    source = (KIT_ROOT / "reference" / f"{assignment}.py").read_text() if variant is None else (
-        build_source(assignment, variant))
-    folder = submission({f"{assignment}.py": source})
-    checks = _checks(assignment)
+@pytest.mark.parametrize("pair", _honest())
+def test_honest_code_keeps_these_checks_in_repeated_gradings(pair, submission):
+    folder = submission({f"{a}.py": _source(a, variant) for a, (_, variant) in pair.items()})
+    checks = {a: _checks(a) for a in pair}
     for run in range(REPEATS):
-        doc, _ = run_grader(folder, assignment, results=folder.parent / f"results-{run}.json")
-        scores = _scores(doc, assignment)
-        lost = {c: scores[c] for c in GUARDED[assignment] if scores[c] < checks[c][1]}
-        assert not lost, f"run {run + 1}: lost points on {lost}:\n" + "\n".join(
-            t["output"] for t in doc["tests"] if any(checks[c][0] in t["name"] for c in lost))
+        doc, _ = run_grader(folder, *pair, results=folder.parent / f"results-{run}.json")
+        for assignment, (name, _) in pair.items():
+            scores = _scores(doc, assignment)
+            lost = {c: scores[c] for c in GUARDED[assignment] if scores[c] < checks[assignment][c][1]}
+            assert not lost, f"{assignment} {name}, run {run + 1}: lost points on {lost}:\n" + "\n".join(
+                t["output"] for t in doc["tests"] if any(checks[assignment][c][0] in t["name"] for c in lost))
