@@ -956,6 +956,9 @@ def _record(student, sizes: list[int], start: dict, X, y, *, epochs: int, lr: fl
 
 def _update_batches(record: dict) -> list[list[int]]:
     """The row indices of every minibatch that led to an update, in order (one backward call per update)."""
+    # The rows are seen in the worker, so code could call backward on the right minibatches only for show: that
+    # still takes building exactly those minibatches (what the batching checks grade), and whether the updates
+    # used them is judged by replaying the recorded minibatches (test_minibatch_trajectory_matches_exact_updates).
     batches = [rows for kind, rows in record["events"] if kind == "backward"]
     if not batches:
         fail("train_minibatch calls self.forward and self.backward on each minibatch",

@@ -516,7 +516,7 @@ def _expect_mlp_structure(facts: dict, n_in: int, hidden: int, n_out: int, call:
 def test_make_mlp_is_linear_relu_linear_with_the_requested_sizes(student):
     """make_mlp builds Linear, ReLU, Linear with the requested sizes (and the defaults)"""
     # The structure is described by the worker; what the layers compute is judged here from their extracted
-    # weights (test_make_mlp_computes_relu_between_the_layers), so faking the description earns nothing more.
+    # weights (by the check on make_mlp's output), so faking the description earns nothing more.
     _expect_mlp_structure(student.probe("mlp_facts", [3], {}), 3, 16, 1, "make_mlp(3)")
     _expect_mlp_structure(student.probe("mlp_facts", [2], {"hidden": 5, "out_features": 4}), 2, 5, 4,
                           "make_mlp(2, hidden=5, out_features=4)")
