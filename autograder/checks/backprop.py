@@ -958,7 +958,7 @@ def _update_batches(record: dict) -> list[list[int]]:
     """The row indices of every minibatch that led to an update, in order (one backward call per update)."""
     # The rows are seen in the worker, so code could call backward on the right minibatches only for show: that
     # still takes building exactly those minibatches (what the batching checks grade), and whether the updates
-    # used them is judged by replaying the recorded minibatches (test_minibatch_trajectory_matches_exact_updates).
+    # used them is judged by replaying the recorded minibatches (the history and trajectory checks).
     batches = [rows for kind, rows in record["events"] if kind == "backward"]
     if not batches:
         fail("train_minibatch calls self.forward and self.backward on each minibatch",
