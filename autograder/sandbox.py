@@ -374,6 +374,8 @@ class Worker:
         proc = self._proc
         flooded = self._output.flooded
         code = proc.wait() if proc is not None else None
+        if code is not None and code > 128 and self.isolation.namespaces:
+            code = 128 - code  # bubblewrap exits with 128 + N when the worker dies of signal N, as a shell does
         self.close()
         if flooded:
             raise StudentCrashed(f"your code printed more than {self.output_limit // 1_000_000} MB during {during} "

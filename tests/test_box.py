@@ -17,7 +17,7 @@ import pytest
 
 from autograder import isolation
 from autograder.remote import Student
-from autograder.sandbox import ProtocolViolation, StudentImportError, StudentTimeout, Worker
+from autograder.sandbox import ProtocolViolation, StudentCrashed, StudentImportError, StudentTimeout, Worker
 from tests.conftest import KIT_ROOT
 
 IN_CI = os.environ.get("CI") == "true"
@@ -83,6 +83,9 @@ def fork_chain(name):
 
 def echo(x):
     return x
+
+def segfault():
+    ctypes.string_at(0)
 '''.replace("KIT", str(KIT_ROOT))
 
 
@@ -207,6 +210,12 @@ def test_a_worker_that_stops_reading_cannot_block_a_large_request(box):
     with pytest.raises(StudentTimeout, match="stopped reading"):
         s.echo("y" * 20_000_000)  # far more than a pipe holds
     assert time.monotonic() - began < 10
+
+
+def test_a_crash_is_reported_with_its_signal(box):
+    _, student = box
+    with pytest.raises(StudentCrashed, match="killed by signal SIGSEGV"):
+        student().segfault()
 
 
 def test_a_detached_fork_chain_dies_with_the_box(box):
