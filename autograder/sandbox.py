@@ -76,6 +76,9 @@ class ProtocolViolation(StudentCrashed):
                          "was stopped: never write to, close or duplicate file descriptors your code did not open")
 
 
+#: How long a worker whose reply channel reached its end may take to exit before that counts as a violation.
+EXIT_GRACE_SECONDS = 2.0
+
 #: Where the box's parts appear inside the namespaces (host paths never reach student code there).
 BOX_MOUNT = "/box"
 
@@ -373,7 +376,10 @@ class Worker:
     def _died_during(self, during: str):
         proc = self._proc
         flooded = self._output.flooded
-        code = proc.wait() if proc is not None else None
+        try:
+            code = proc.wait(timeout=EXIT_GRACE_SECONDS) if proc is not None else None
+        except subprocess.TimeoutExpired:  # alive, yet its end of the channel is closed or points elsewhere
+            self._violation("the reply channel was closed or redirected while your code kept running")
         if code is not None and code > 128 and self.isolation.namespaces:
             code = 128 - code  # bubblewrap exits with 128 + N when the worker dies of signal N, as a shell does
         self.close()

@@ -1,8 +1,7 @@
 """Probes for linear_neuron.py: they run in the worker, next to the student's module.
 
-Only what needs the live objects happens here: reading a few entries of a result the grader kept in the worker
-(``forward`` on 10^6 points, timed by the grader itself), many short fits in a row (one request instead of
-hundreds) and the identity of the list ``fit`` returns. Probes only collect plain data, and everything they
+Only what needs the live objects happens here: many short fits in a row (one request instead of hundreds) and the
+identity of the list ``fit`` returns. Probes only collect plain data, and everything they
 report comes from the student's own process: the checks judge it, and never take a time, a verdict or a claim
 about which data were used from here. They import nothing from the kit but this file (see
 docs/writing-checks.md).
@@ -13,23 +12,6 @@ from types import ModuleType
 from typing import Any
 
 import numpy as np
-
-# --- vectorisation ----------------------------------------------------------------------------------------------
-
-
-def sample_of(module: ModuleType, out: Any, index: np.ndarray) -> dict:
-    """The type and shape of ``out`` (a result the grader kept in the worker) and its entries at ``index``, for the
-    check to compare with its own a * x + b. Nothing is timed here: the check times this request from outside."""
-    facts: dict = {"type": type(out).__name__, "shape": None, "values": None}
-    try:
-        arr = np.asarray(out, dtype=np.float64)
-    except (TypeError, ValueError):
-        return facts
-    facts["shape"] = list(arr.shape)
-    if arr.ndim == 1 and arr.size > int(np.max(index, initial=0)):
-        facts["values"] = arr[np.asarray(index, dtype=np.int64)]
-    return facts
-
 
 # --- many short fits --------------------------------------------------------------------------------------------
 
