@@ -166,7 +166,7 @@ class Worker:
         os.set_blocking(req_w, False)  # every write has a deadline: a worker that stops reading cannot block us
         self._req_fd = req_w
         self._resp_fd = resp_r
-        self._buf = b""
+        self._buf = bytearray()  # appended in place: a long frame is not copied once per read
         self._next_id = 0
         self._output.attach(self._proc)
         self._hello_deadline = time.monotonic() + self.import_timeout
@@ -341,7 +341,7 @@ class Worker:
 
     def _read_message(self, deadline: float, *, during: str, expect_id: int) -> dict:
         scanned = 0
-        while b"\n" not in self._buf[scanned:]:
+        while self._buf.find(b"\n", scanned) < 0:
             scanned = len(self._buf)
             if scanned > wire.MAX_FRAME_BYTES:
                 self._violation(f"a message longer than {wire.MAX_FRAME_BYTES // 2**20} MB")
@@ -362,7 +362,7 @@ class Worker:
                 self._died_during(during)
             self._buf += chunk
         line, _, rest = self._buf.partition(b"\n")
-        self._buf = b""
+        self._buf = bytearray()
         if rest:
             self._violation("more than one message for one request")
         try:
