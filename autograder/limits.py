@@ -103,20 +103,24 @@ def become_subreaper() -> bool:
 def _children_map(zombies: set[int] | None = None) -> dict[int, list[int]]:
     """parent pid -> child pids, from /proc; the pids of zombies are added to ``zombies`` when given."""
     children: dict[int, list[int]] = {}
-    for entry in os.listdir("/proc"):
-        if not entry.isdigit():
-            continue
-        try:
-            with open(f"/proc/{entry}/stat", "rb") as f:
-                stat = f.read()
-        except OSError:
-            continue
+    for pid, stat in _each_process("stat"):
         # The command name may hold spaces and parentheses: the fields after the last ')' are fixed.
         fields = stat[stat.rfind(b")") + 2:].split()
-        children.setdefault(int(fields[1]), []).append(int(entry))
+        children.setdefault(int(fields[1]), []).append(pid)
         if zombies is not None and fields[0] == b"Z":
-            zombies.add(int(entry))
+            zombies.add(pid)
     return children
+
+
+def _each_process(name: str):
+    """(pid, the bytes of /proc/<pid>/<name>) for every process that still exists when it is read."""
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open(f"/proc/{entry}/{name}", "rb") as f:
+                    yield int(entry), f.read()
+            except OSError:
+                continue
 
 
 def descendants(pid: int | None = None) -> list[int]:
@@ -238,18 +242,11 @@ def claim_uid() -> UidLease | None:
 
 def _alive_of_uid(uid: int) -> list[int]:
     alive = []
-    for entry in os.listdir("/proc"):
-        if not entry.isdigit():
-            continue
-        try:
-            with open(f"/proc/{entry}/status", "rb") as f:
-                status = f.read()
-        except OSError:
-            continue
+    for pid, status in _each_process("status"):
         fields = dict(line.split(b":", 1) for line in status.splitlines() if b":" in line)
         real_uids = fields.get(b"Uid", b"").split()
         if real_uids and int(real_uids[0]) == uid and not fields.get(b"State", b"").strip().startswith(b"Z"):
-            alive.append(int(entry))
+            alive.append(pid)
     return alive
 
 
