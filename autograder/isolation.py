@@ -144,12 +144,14 @@ def bwrap_command(box: "os.PathLike[str]", env: dict[str, str], *, chdir: "os.Pa
             cmd += ["--ro-bind", folder, folder]
     for item in ETC_FILES:
         cmd += ["--ro-bind-try", item, item]
+    # Mounts apply in order: the private /tmp first, so that a runtime living under /tmp (a kit cloned there,
+    # with its .venv) is mounted over it rather than hidden by it.
+    cmd += ["--tmpfs", "/tmp", "--proc", "/proc", "--dev", "/dev"]
     for folder in runtime_dirs():
         cmd += ["--ro-bind", folder, folder]
     box = os.fspath(box)
     cmd += ["--ro-bind", f"{box}/runtime", "/box/runtime", "--ro-bind", f"{box}/submission", "/box/submission",
-            "--bind", f"{box}/work", "/box/work", "--tmpfs", "/tmp", "--proc", "/proc", "--dev", "/dev",
-            "--chdir", os.fspath(chdir), "--clearenv"]
+            "--bind", f"{box}/work", "/box/work", "--chdir", os.fspath(chdir), "--clearenv"]
     for key, value in env.items():
         cmd += ["--setenv", key, value]
     return [*cmd, "--"]
