@@ -273,3 +273,13 @@ def test_a_forged_first_message_is_caught(tmp_path):
             Student(worker, "x", time.monotonic() + 20).echo(1.0)
     finally:
         worker.close()
+
+
+def test_the_runtime_is_mounted_over_the_private_tmp(tmp_path):
+    """bubblewrap applies mounts in order: a kit cloned under /tmp (CI's clean clones) keeps its .venv visible."""
+    if not isolation.detect().namespaces:
+        pytest.skip(f"no namespaces here: {isolation.detect().why_not}")
+    cmd = isolation.bwrap_command(tmp_path, {}, chdir="/box/work")
+    tmpfs = cmd.index("--tmpfs")
+    for folder in isolation.runtime_dirs():
+        assert cmd.index(folder) > tmpfs, f"{folder} would be hidden by the private /tmp"
