@@ -52,3 +52,26 @@ def submission(tmp_path: Path):
             (folder / fname).write_text(text)
         return folder
     return make
+
+
+@pytest.fixture(scope="session")
+def warm_grader(tmp_path_factory):
+    """Grade many submissions with hidden checks through one warm ``grade-server`` (grade-all's own graders): the
+    grader's start-up is paid once per test worker, every grading still starts fresh sandboxed workers."""
+    from autograder import config as cfg
+    from autograder.bulk import GradingServer
+
+    folder = tmp_path_factory.mktemp("warm-grader")
+    server = GradingServer(0, cfg.DEFAULT_PATH, folder / "grader.log")
+    count = 0
+
+    def grade(submission: Path, timeout: float = 600) -> dict:
+        nonlocal count
+        count += 1
+        results = folder / f"results-{count}.json"
+        status = server.grade(Path(submission), results, timeout)
+        assert status == "ok", f"the grader ended with {status}: {(folder / 'grader.log').read_text()[-3000:]}"
+        return json.loads(results.read_text())
+
+    yield grade
+    server.close()

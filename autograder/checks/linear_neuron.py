@@ -398,16 +398,17 @@ def _transfer_seconds(out: np.ndarray, repeats: int = 2) -> float:
     return best
 
 
-def _return_allowance(student, out: np.ndarray, cap_factor: float) -> float:
+def _return_allowance(student, out: np.ndarray, cap_factor: float, repeats: int = 3) -> float:
     """The round trip of a request that returns an array like ``out`` and runs none of the student's functions
-    (``copy`` of an array held in the worker), timed here the same way as forward: the baseline for sending the
-    result back. The worker could slow it down, so it never counts for more than ``cap_factor`` x the
-    encoding and decoding measured in this process."""
-    held = student.hold(out)
-    copy = held.copy
-    copy()
-    seconds = student.last_round_trip
-    return min(seconds, cap_factor * _transfer_seconds(out))
+    (``copy`` of an array held in the worker), timed here the same way as forward, best of ``repeats`` (a busy
+    machine only ever makes a round trip slower): the baseline for sending the result back. The worker could slow
+    it down, so it never counts for more than ``cap_factor`` x the encoding and decoding measured here."""
+    copy = student.hold(out).copy
+    best = float("inf")
+    for _ in range(repeats):
+        copy()
+        best = min(best, student.last_round_trip)
+    return min(best, cap_factor * _transfer_seconds(out))
 
 
 def test_forward_1d_is_vectorised(student, rng, thresholds):
@@ -425,6 +426,7 @@ def test_forward_1d_is_vectorised(student, rng, thresholds):
     # into the worker's own machinery, is therefore inside the timed call. The limit allows NumPy's time (measured
     # here) times a factor, plus the round trip of returning an array like the result without running student
     # code, timed the same way (and capped, since the worker could slow that one down).
+    limit, fastest = None, float("inf")
     for attempt in range(int(thresholds["forward_attempts"])):
         a, b = (float(v) for v in _f32(rng.uniform(-2.0, 2.0, size=2)))
         neuron.a, neuron.b = a, b
@@ -438,11 +440,14 @@ def test_forward_1d_is_vectorised(student, rng, thresholds):
                seen=fmt(out) if values is None or values.shape != (n,) else
                f"largest error {fmt(float(np.max(np.abs(values - (a * x + b)))))}",
                hint="forward returns self.a * x + self.b for the whole array at once, whatever its size")
-        limit = (factor * _numpy_seconds(x, a, b) + floor + allowance
-                 + thresholds["forward_return_factor"]
-                 * _return_allowance(student, values, thresholds["forward_return_cap_factor"]))
-        if seconds <= limit:
+        if limit is None:  # measured once, each part at its best: load only ever adds time
+            limit = (factor * _numpy_seconds(x, a, b) + floor + allowance
+                     + thresholds["forward_return_factor"]
+                     * _return_allowance(student, values, thresholds["forward_return_cap_factor"]))
+        fastest = min(fastest, seconds)
+        if fastest <= limit:
             return
+    seconds = fastest
     fail(f"forward on {n} points within {fmt(limit, 3)} s ({factor:g} x NumPy's time, plus sending the result "
          "back)", f"{fmt(seconds, 3)} s",
          "forward loops over the points in Python: return self.a * x + self.b, which NumPy computes for the "
