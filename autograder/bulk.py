@@ -51,15 +51,24 @@ from pathlib import Path
 from autograder import config as cfg
 from autograder import isolation
 from autograder import limits as _limits
-from autograder.config import ASSIGNMENTS, KIT_ROOT
+from autograder.config import KIT_ROOT
 
-CONTRACT_FILES = tuple(f"{a}.py" for a in ASSIGNMENTS)
 KEY_NAME = ".neurograde-key"
 MANIFEST_NAME = ".manifest.json"
 MANIFEST_VERSION = 1
 #: Refuse zips that would unpack to more than this (a zip bomb must not fill the disk).
 MAX_UNZIPPED_BYTES = 512 * 2**20
-_FLAT = re.compile(r"^(?P<student>[^_]+)_.*?(?P<name>" + "|".join(a for a in ASSIGNMENTS) + r")(?:-\d+)?\.py$")
+
+
+def contract_files() -> tuple[str, ...]:
+    """The file names a submission may hold: one per assignment of grading.yml."""
+    return tuple(f"{a}.py" for a in cfg.assignment_names())
+
+
+def _flat_name() -> re.Pattern:
+    """A Canvas-style flat download: ``<student>_<anything><assignment>[-N].py``."""
+    names = "|".join(re.escape(a) for a in cfg.assignment_names())
+    return re.compile(r"^(?P<student>[^_]+)_.*?(?P<name>" + names + r")(?:-\d+)?\.py$")
 
 
 @dataclass(frozen=True)
@@ -98,6 +107,7 @@ def find_submissions(source: Path, workdir: Path) -> list[Submission]:
         raise ValueError(f"{source} is neither a folder nor a zip file")
     names = _gradescope_names(source)
     found: dict[str, dict[str, Path]] = {}
+    flat = _flat_name()
     for entry in sorted(source.iterdir()):
         if entry.name.startswith("."):
             continue
@@ -105,15 +115,16 @@ def find_submissions(source: Path, workdir: Path) -> list[Submission]:
             files = _contract_files_under(entry)
             if files:
                 found.setdefault(names.get(entry.name, entry.name), {}).update(files)
-        elif (m := _FLAT.match(entry.name)):
+        elif (m := flat.match(entry.name)):
             found.setdefault(m["student"], {})[f"{m['name']}.py"] = entry
     return [Submission(_safe_id(s), files) for s, files in sorted(found.items())]
 
 
 def _contract_files_under(folder: Path) -> dict[str, Path]:
     files: dict[str, Path] = {}
+    wanted = contract_files()
     for path in sorted(folder.rglob("*.py"), key=lambda p: (len(p.parts), str(p))):
-        if path.name in CONTRACT_FILES and path.name not in files and not path.is_symlink():
+        if path.name in wanted and path.name not in files and not path.is_symlink():
             files[path.name] = path
     return files
 

@@ -15,24 +15,18 @@ from autograder.sandbox import StudentError
 
 
 class CheckFailure(Exception):
-    """A check's verdict against the student's code."""
+    """A check's verdict against the student's code: what was expected, what was seen, a hint, and optionally the
+    known mistake that reproduces what was seen and the handout convention the check enforces."""
 
-    def __init__(self, expected: str, seen: str, hint: str) -> None:
+    def __init__(self, expected: str, seen: str, hint: str, *, mistake: str = "", convention: str = "") -> None:
         self.expected, self.seen, self.hint = expected, seen, hint
-        super().__init__(self.render(show_expected=True))
-
-    def render(self, *, show_expected: bool) -> str:
-        lines = [f"Expected: {self.expected}"] if show_expected and self.expected else []
-        if self.seen:
-            lines.append(f"Seen:     {self.seen}")
-        if self.hint:
-            lines.append(f"Hint:     {self.hint}")
-        return "\n".join(lines)
+        self.mistake, self.convention = mistake, convention
+        super().__init__(f"expected {expected}; seen {seen}")
 
 
-def fail(expected: str, seen: str, hint: str) -> NoReturn:
+def fail(expected: str, seen: str, hint: str, *, mistake: str = "", convention: str = "") -> NoReturn:
     """End the check as failed."""
-    raise CheckFailure(expected, seen, hint)
+    raise CheckFailure(expected, seen, hint, mistake=mistake, convention=convention)
 
 
 def expect(condition: bool, *, expected: str, seen: str, hint: str) -> None:

@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 
 from autograder import config as cfg
-from autograder.config import ASSIGNMENTS, KIT_ROOT
+from autograder.config import KIT_ROOT
 
 
 class _Parser(argparse.ArgumentParser):
@@ -21,8 +21,8 @@ def build_parser() -> argparse.ArgumentParser:
     g = sub.add_parser("grade", help="grade one submission directory")
     g.add_argument("--submission", type=Path, default=KIT_ROOT / "student_template",
                    help="directory holding linear_neuron.py, backprop.py, pytorch_basics.py (default: student_template/)")
-    g.add_argument("--assignment", action="append", choices=ASSIGNMENTS, metavar="NAME",
-                   help=f"assignment to grade, repeatable: {', '.join(ASSIGNMENTS)} (default: all)")
+    g.add_argument("--assignment", action="append", metavar="NAME",
+                   help="assignment to grade, repeatable: one of grading.yml's (default: all)")
     g.add_argument("--results", type=Path, default=Path("results/results.json"),
                    help="where to write Gradescope's results.json (default: results/results.json)")
     g.add_argument("--with-hidden", action="store_true", help="also run the hidden checks")
@@ -79,7 +79,11 @@ def _grade(args: argparse.Namespace) -> int:
         return 2
     try:
         config = cfg.load(args.config)
-        assignments = list(dict.fromkeys(args.assignment or ASSIGNMENTS))
+        assignments = list(dict.fromkeys(args.assignment or config.assignments))
+        if unknown := [a for a in assignments if a not in config.assignments]:
+            print(f"neurograde: error: unknown assignment(s) {', '.join(unknown)} (grading.yml has "
+                  f"{', '.join(config.assignments)})", file=sys.stderr)
+            return 2
         visible = "visible and hidden" if args.with_hidden else "visible"
         print(f"Grading {args.submission} ({', '.join(assignments)}; {visible} checks) ...", flush=True)
         renderer = None

@@ -13,11 +13,10 @@ from typing import Any, Iterable, Mapping
 
 import yaml
 
+from autograder.assignment import ASSIGNMENTS_DIR, KIT_ROOT
 from autograder.limits import Limits
 
-KIT_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_PATH = KIT_ROOT / "grading.yml"
-ASSIGNMENTS = ("linear_neuron", "backprop", "pytorch_basics")
 VISIBILITIES = ("visible", "hidden", "after_due_date", "after_published")
 
 
@@ -86,6 +85,11 @@ _EXERCISE_KEYS = {"title": None, "checks": None}
 _CHECK_KEYS = {"points": None, "visibility": "visible", "timeout": None}
 
 
+def assignment_names(path: Path | str = DEFAULT_PATH) -> tuple[str, ...]:
+    """The kit's assignments, in grading.yml's order (the one list of them)."""
+    return tuple(load(path).assignments)
+
+
 def load(path: Path | str = DEFAULT_PATH) -> Config:
     """Read and validate grading.yml."""
     path = Path(path)
@@ -103,8 +107,9 @@ def parse(raw: Any, *, source: str = "grading.yml") -> Config:
     assignments = {}
     for name, body in assignments_raw.items():
         where = f"{source}: assignments.{name}"
-        if name not in ASSIGNMENTS:
-            raise ConfigError(f"{where}: unknown assignment (expected one of {', '.join(ASSIGNMENTS)})")
+        if not (isinstance(name, str) and name.isidentifier() and (ASSIGNMENTS_DIR / name).is_dir()):
+            known = sorted(p.name for p in ASSIGNMENTS_DIR.iterdir() if (p / "checks.py").is_file())
+            raise ConfigError(f"{where}: no folder assignments/{name}/ (assignments with checks: {', '.join(known)})")
         assignments[name] = _assignment(name, body, defaults, where)
     limits = Limits(memory_bytes=int(_number(defaults["memory_limit_mb"], f"{source}: memory_limit_mb") * 2**20),
                     cpu_seconds=int(_number(defaults["cpu_limit_s"], f"{source}: cpu_limit_s")),
@@ -156,9 +161,9 @@ def match_checks(assignment: AssignmentConfig, functions: Iterable[str]) -> None
     configured = {c.id for c in assignment.checks()}
     if missing := sorted(configured - functions):
         raise ConfigError(f"grading.yml: assignments.{assignment.name} lists checks that do not exist in "
-                          f"autograder/checks/{assignment.name}.py: {', '.join(missing)}")
+                          f"assignments/{assignment.name}/checks.py: {', '.join(missing)}")
     if unlisted := sorted(functions - configured):
-        raise ConfigError(f"autograder/checks/{assignment.name}.py has checks with no entry (points, visibility) "
+        raise ConfigError(f"assignments/{assignment.name}/checks.py has checks with no entry (points, visibility) "
                           f"in grading.yml: {', '.join(unlisted)}")
 
 

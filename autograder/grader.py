@@ -1,4 +1,4 @@
-"""Grade one submission: run the selected checks through pytest and collect their results."""
+"""Grade one submission: the pipeline of :mod:`autograder.pipeline`, with the sandbox's notes around it."""
 from __future__ import annotations
 
 import os
@@ -6,19 +6,17 @@ import time
 from pathlib import Path
 from typing import Callable
 
-import pytest
-
 from autograder import config as cfg
-from autograder.feedback import Panel
+from autograder import pipeline
+from autograder.feedback import FeedbackSession, Panel
 from autograder import isolation
 from autograder.limits import become_subreaper, kill_strays_until_quiet, why_no_drop
-from autograder.plugin import GradingPlugin
 from autograder.progress import Progress
-from autograder.results import CheckResult, GradingRun
+from autograder.assignment import KIT_ROOT
+from autograder.results import GradingRun
 
-CHECKS_DIR = Path(__file__).resolve().parent / "checks"
 #: What student code must never read; without namespaces only file permissions keep it away.
-PRIVATE = ("reference", "autograder/checks", "grading.yml")
+PRIVATE = ("reference", "assignments", "grading.yml")
 
 
 def exposed_kit_notes(iso: isolation.Isolation) -> list[str]:
@@ -26,7 +24,7 @@ def exposed_kit_notes(iso: isolation.Isolation) -> list[str]:
     private parts are readable by other users (a fresh clone is), so the instructor can close them."""
     if iso.namespaces:
         return []
-    root = CHECKS_DIR.parent.parent
+    root = KIT_ROOT
     if not iso.uid_drop:  # the student's code runs as this very user: permissions cannot keep it out
         return ([f"no namespace sandbox here ({iso.why_not}): student code ran as this user and could read "
                  "reference/ and the hidden checks; grade other people's code as root or with bubblewrap"]
@@ -46,52 +44,34 @@ def exposed_kit_notes(iso: isolation.Isolation) -> list[str]:
 
 def grade(submission: Path, assignments: list[str], *, with_hidden: bool = False,
           config: cfg.Config | None = None, feedback: bool = False,
-          progress: Progress | None = None, on_panel: Callable[[Panel], None] | None = None) -> GradingRun:
-    """Run the checks of ``assignments`` against the files in ``submission``.
+          progress: Progress | None = None, on_panel: Callable[[Panel], None] | None = None,
+          workers: pipeline.WorkerFactory | None = None) -> GradingRun:
+    """Run the checks of ``assignments`` against the files in ``submission`` (see :mod:`autograder.pipeline`).
 
     ``feedback=True`` also gathers plot data from the student's code for the HTML report (a few tenths of a
     second per assignment), each handed to ``on_panel`` as soon as it exists; ``progress`` shows which exercise
-    is running.
+    is running. ``workers`` replaces the sandbox (the kit's tests grade in-process with it).
 
     Raises :class:`~autograder.config.ConfigError` when grading.yml and the checks disagree; otherwise always
     returns one result per expected check, whatever the submission does.
     """
     start = time.monotonic()
     config = config or cfg.load()
-    become_subreaper()
+    plans = pipeline.select(config, assignments, with_hidden=with_hidden)
     notes: list[str] = []
-    if os.geteuid() == 0 and (why := why_no_drop()):
-        notes.append(f"student code ran as root, not as an unprivileged user: {why}")
-    notes += exposed_kit_notes(isolation.detect())
-    plugin = GradingPlugin(config, Path(submission), assignments, with_hidden, feedback=feedback, progress=progress,
-                           on_panel=on_panel)
-    files = [str(CHECKS_DIR / f"{a}.py") for a in assignments if (CHECKS_DIR / f"{a}.py").exists()]
-    if files:
-        # Third-party plugins installed next to the grader must not change how checks run.
-        os.environ["PYTEST_DISABLE_PLUGIN_AUTOLOAD"] = "1"
-        args = [*files, "-s", "--assert=plain", "-p", "no:cacheprovider", "-p", "no:terminal",
-                "-p", "no:warnings", "-p", "no:doctest", "-p", "no:pastebin", "-p", "no:junitxml",
-                # Not needed to judge, and unraisableexception's forced garbage collections cost ~0.5 s a grading.
-                "-p", "no:unraisableexception", "-p", "no:threadexception", "-p", "no:faulthandler",
-                "-p", "no:stepwise",
-                "-c", str(CHECKS_DIR / "pytest.ini"), "--rootdir", str(CHECKS_DIR.parent.parent)]
-        try:
-            pytest.main(args, plugins=[plugin])
-        finally:
-            plugin.close()
-            # Whatever student code forked and detached dies before any result is written.
-            if killed := kill_strays_until_quiet():
-                notes.append(f"{killed} leftover process(es) started by the submission were stopped")
-    if plugin.config_error is not None:
-        raise plugin.config_error
-    results = []
-    for check in plugin.expected_checks():
-        result = plugin.results.get((check.assignment, check.id))
-        if result is None:  # never ran (a collection error in the grader): it still counts, as 0
-            result = CheckResult(check.assignment, check.exercise, check.id, check.id, 0.0, check.points,
-                                 check.visibility, False, "The grader could not run this check: tell your "
-                                 "instructor.")
-            notes.append(f"{check.assignment}/{check.id} did not run")
-        results.append(result)
+    sandboxed = workers is None
+    if sandboxed:
+        become_subreaper()
+        if os.geteuid() == 0 and (why := why_no_drop()):
+            notes.append(f"student code ran as root, not as an unprivileged user: {why}")
+        notes += exposed_kit_notes(isolation.detect())
+    session = FeedbackSession(enabled=feedback, on_panel=on_panel)
+    try:
+        results = pipeline.run(plans, Path(submission), workers=workers or pipeline.sandbox_workers(config,
+                               Path(submission)), feedback=session, progress=progress or Progress(None))
+    finally:
+        # Whatever student code forked and detached dies before any result is written.
+        if sandboxed and (killed := kill_strays_until_quiet()):
+            notes.append(f"{killed} leftover process(es) started by the submission were stopped")
     return GradingRun(results=tuple(results), execution_time=time.monotonic() - start, notes=tuple(notes),
-                      feedback=tuple(plugin.feedback.panels), isolation=isolation.detect())
+                      feedback=tuple(session.panels), isolation=isolation.detect() if sandboxed else None)

@@ -21,6 +21,34 @@ MAX_TEST_OUTPUT_CHARS = 10_000
 MAX_TOP_OUTPUT_CHARS = 20_000
 
 
+#: Why a check failed: the student's answer was judged wrong (``wrong``), or no answer could be judged.
+FAILURE_KINDS = ("wrong", "not_implemented", "student_error", "student_problem", "grader_error", "not_run")
+
+
+@dataclass(frozen=True)
+class Failure:
+    """Why a check failed, as data. Each renderer decides what to show: a hidden check never shows ``expected``."""
+
+    kind: str                 # one of FAILURE_KINDS
+    expected: str = ""        # what the oracle says (never shown for a hidden check)
+    seen: str = ""            # what the student's code gave or did
+    hint: str = ""            # what to look at, in the chapter's words
+    mistake: str = ""         # the name of the known mistake that reproduces what was seen, if one does
+    convention: str = ""      # the handout convention the check enforces, when the failure is about it
+    where: str = ""           # the line of the student's file an exception came from
+
+    def text(self, *, show_expected: bool) -> str:
+        """Plain text: "Expected / Seen / Hint" lines (the terminal's and results.json's wording)."""
+        lines = [f"Expected: {self.expected}"] if show_expected and self.expected else []
+        if self.seen:
+            lines.append(f"Seen:     {self.seen}")
+        if self.hint:
+            lines.append(f"Hint:     {self.hint}")
+        if self.convention:
+            lines.append(f"Rule:     {self.convention}")
+        return "\n".join(lines)
+
+
 @dataclass(frozen=True)
 class CheckResult:
     assignment: str
@@ -31,12 +59,21 @@ class CheckResult:
     max_score: float
     visibility: str
     passed: bool
-    output: str = ""
+    failure: Failure | None = None
     seconds: float = 0.0
 
     @property
     def name(self) -> str:
         return f"{self.assignment} {self.exercise}: {self.title}"
+
+    @property
+    def hidden(self) -> bool:
+        return self.visibility != "visible"
+
+    @property
+    def output(self) -> str:
+        """The failure as the student may read it (nothing for a pass; no expected value for a hidden check)."""
+        return self.failure.text(show_expected=not self.hidden) if self.failure is not None else ""
 
 
 @dataclass(frozen=True)

@@ -25,13 +25,13 @@ import time
 from pathlib import Path
 from typing import Any
 
-from autograder import cgroups, isolation, wire
+from autograder import assignment as assignment_parts, cgroups, isolation, wire
 from autograder.limits import Limits, UidLease, claim_uid, cpu_seconds_of_tree
 
 PACKAGE_DIR = Path(__file__).resolve().parent
 #: What the worker needs of the grader, copied next to each worker: it never reads the kit itself, so the kit
 #: (and its hidden checks) can stay private to the grader's user.
-RUNTIME_FILES = ("__init__.py", "wire.py", "worker.py", "probes/__init__.py")
+RUNTIME_FILES = ("__init__.py", "wire.py", "session.py", "worker.py")
 
 #: Environment variables passed through to student code; everything else is dropped.
 PASSED_ENV = ("PATH", "LANG", "LC_ALL", "OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE", "SYSTEMROOT", "TMPDIR")
@@ -121,10 +121,12 @@ class Worker:
         staged.parent.mkdir()
         shutil.copyfile(self.module_file, staged)
         runtime = self._tmp / "runtime"
-        for rel in (*RUNTIME_FILES, f"probes/{self.assignment}.py"):
-            if (PACKAGE_DIR / rel).exists():
-                (runtime / "autograder" / rel).parent.mkdir(parents=True, exist_ok=True)
-                shutil.copyfile(PACKAGE_DIR / rel, runtime / "autograder" / rel)
+        (runtime / "autograder").mkdir(parents=True)
+        for rel in RUNTIME_FILES:
+            shutil.copyfile(PACKAGE_DIR / rel, runtime / "autograder" / rel)
+        # The assignment's probes run next to the student's code; nothing else of its folder enters the box.
+        if (probes := assignment_parts.probes_file(self.assignment)).is_file():
+            shutil.copyfile(probes, runtime / "probes.py")
         workdir = self._tmp / "work"
         workdir.mkdir()
         for path in self._tmp.rglob("*"):

@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from autograder.config import ASSIGNMENTS, KIT_ROOT
+from autograder.config import KIT_ROOT, assignment_names
 
 BEGIN = re.compile(r"^(\s*)### BEGIN SOLUTION\s*$")
 END = re.compile(r"^\s*### END SOLUTION\s*$")
@@ -47,7 +47,7 @@ def make_stub(source: str, name: str = "<source>") -> str:
 def expected_stubs() -> dict[Path, str]:
     """Each student_template file as the generator makes it from reference/."""
     return {TEMPLATE_DIR / f"{a}.py": make_stub((REFERENCE_DIR / f"{a}.py").read_text(), f"reference/{a}.py")
-            for a in ASSIGNMENTS if (REFERENCE_DIR / f"{a}.py").exists()}
+            for a in assignment_names() if (REFERENCE_DIR / f"{a}.py").exists()}
 
 
 def write_stubs() -> list[Path]:

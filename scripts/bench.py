@@ -21,7 +21,9 @@ from pathlib import Path
 KIT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(KIT))
 
-from autograder.config import ASSIGNMENTS  # noqa: E402
+from autograder.config import assignment_names  # noqa: E402
+
+ASSIGNMENTS = assignment_names()
 from autograder.sandbox import THREAD_ENV  # noqa: E402
 
 TARGET_WALL = 10.0
@@ -154,7 +156,7 @@ def main() -> int:
 
 def bulk(tmp: Path, count: int) -> float:
     """Submissions per minute for ``count`` copies of reference, stubs and mutants, graded with --jobs 2."""
-    from tests.bugzoo.zoo import build_source
+    from autograder.zoo import build_source
     import importlib
     kinds: list[dict[str, str]] = [
         {f"{a}.py": (KIT / "reference" / f"{a}.py").read_text() for a in ASSIGNMENTS},
@@ -162,7 +164,7 @@ def bulk(tmp: Path, count: int) -> float:
     ]
     for a in ASSIGNMENTS:
         try:
-            zoo = importlib.import_module(f"tests.bugzoo.{a}")
+            zoo = importlib.import_module(f"assignments.{a}.bugzoo")
         except ModuleNotFoundError:
             continue
         for mutant in zoo.MUTANTS[:2]:

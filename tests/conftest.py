@@ -42,6 +42,22 @@ def score_by_exercise(doc: dict, assignment: str) -> dict[str, tuple[float, floa
     return {k: (v[0], v[1]) for k, v in out.items()}
 
 
+def judge_in_process(folder: Path, assignment: str, *, exercise: str | None = None,
+                     hidden: bool = True) -> list:
+    """The CheckResults of ``assignment``'s checks (those of ``exercise`` only, if given) on ``folder``'s file, run
+    in this process (:mod:`autograder.inprocess`): the checks' verdicts without a sandbox's start-up. Only for
+    code we wrote (the bug zoo); the sandbox has its own end-to-end tests."""
+    from autograder import config as cfg
+    from autograder import inprocess, pipeline
+    from autograder.feedback import FeedbackSession
+    from autograder.progress import Progress
+
+    plans = pipeline.select(cfg.load(), [assignment], with_hidden=hidden,
+                            only=None if exercise is None else (lambda c: c.exercise == exercise))
+    return pipeline.run(plans, Path(folder), workers=inprocess.workers, feedback=FeedbackSession(enabled=False),
+                        progress=Progress(None))
+
+
 @pytest.fixture
 def submission(tmp_path: Path):
     """Make a submission folder from {file name: source}."""

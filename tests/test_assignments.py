@@ -10,8 +10,10 @@ from pathlib import Path
 import pytest
 
 from autograder import config as cfg
-from autograder.config import ASSIGNMENTS
-from tests.bugzoo.zoo import REFERENCE_DIR
+from autograder.config import assignment_names
+
+ASSIGNMENTS = assignment_names()
+from autograder.zoo import REFERENCE_DIR
 from tests.conftest import KIT_ROOT, run_grader
 
 #: Mistakes in this many different exercises go into the wrong submission whose two gradings are compared.
@@ -22,7 +24,7 @@ def several_mistakes(assignment: str) -> str:
     """The reference with zoo mutants of different exercises applied together (those that still apply)."""
     text = (REFERENCE_DIR / f"{assignment}.py").read_text()
     used: set[str] = set()
-    for mutant in importlib.import_module(f"tests.bugzoo.{assignment}").MUTANTS:
+    for mutant in importlib.import_module(f"assignments.{assignment}.bugzoo").MUTANTS:
         if mutant.exercise in used or len(used) == EXERCISES_WITH_A_MISTAKE:
             continue
         if all(text.count(old) == 1 for old, _ in mutant.replace):

@@ -19,7 +19,7 @@ def _reference_module():
 
 
 def test_sigmoid_probe_reports_overflow_and_leaves_the_error_state_alone():
-    from autograder.probes import backprop as probes
+    from assignments.backprop import probes
 
     module = _reference_module()
     before = np.geterr()
@@ -33,7 +33,7 @@ def test_sigmoid_probe_reports_overflow_and_leaves_the_error_state_alone():
 
 
 def test_minibatch_probe_records_the_rows_and_restores_the_methods():
-    from autograder.probes import backprop as probes
+    from assignments.backprop import probes
 
     module = _reference_module()
     net = module.NeuralNetworkMiniBatch([2, 3, 1])

@@ -35,7 +35,7 @@ def facts():
             return False
     pids = [p for p in os.listdir("/proc") if p.isdigit()]
     return {"uid": os.getuid(), "pid": os.getpid(), "pids": len(pids), "root": sorted(os.listdir("/")),
-            "kit": [p for p in ("KIT/reference/linear_neuron.py", "KIT/grading.yml", "KIT/autograder/checks/linear_neuron.py",
+            "kit": [p for p in ("KIT/reference/linear_neuron.py", "KIT/grading.yml", "KIT/assignments/linear_neuron/checks.py",
                                 "/etc/shadow", "/root") if readable(p) or os.path.isdir(p)],
             "exe": sys.executable}
 

@@ -1,21 +1,21 @@
 """The bug zoo: every mutant loses points in its exercise with a message naming the mistake; every alternative
-keeps full marks. Graded with hidden checks by a warm grade-server (the other assignments' files are missing and
-score 0 at once)."""
+keeps full marks. Judged in-process (the same check code as a sandboxed grading, without its start-up): a mutant
+by its exercise's checks, hidden ones included; an alternative by all of its assignment's checks."""
 from __future__ import annotations
 
 import importlib
 
 import pytest
 
-from autograder.config import ASSIGNMENTS
-from tests.bugzoo.zoo import build_source
-from tests.conftest import score_by_exercise
+from autograder.config import assignment_names
+from autograder.zoo import build_source
+from tests.conftest import judge_in_process
 
 
 def _zoo(kind: str):
-    for assignment in ASSIGNMENTS:
+    for assignment in assignment_names():
         try:
-            module = importlib.import_module(f"tests.bugzoo.{assignment}")
+            module = importlib.import_module(f"assignments.{assignment}.bugzoo")
         except ModuleNotFoundError:
             continue
         for variant in getattr(module, kind):
@@ -23,21 +23,20 @@ def _zoo(kind: str):
 
 
 @pytest.mark.parametrize("assignment, mutant", list(_zoo("MUTANTS")))
-def test_mutant_loses_points_in_its_exercise(assignment, mutant, submission, warm_grader):
+def test_mutant_loses_points_in_its_exercise(assignment, mutant, submission):
     folder = submission({f"{assignment}.py": build_source(assignment, mutant)})
-    doc = warm_grader(folder)
-    score, top = score_by_exercise(doc, assignment)[mutant.exercise]
-    assert score < top, f"mutant {mutant.name} ({mutant.why}) kept full marks in {mutant.exercise}"
-    outputs = [t["output"] for t in doc["tests"] if t["tags"] == [assignment, mutant.exercise] and t["score"] < t["max_score"]]
+    results = judge_in_process(folder, assignment, exercise=mutant.exercise)
+    assert results, f"no check of {assignment} {mutant.exercise} ran"
+    failed = [r for r in results if not r.passed]
+    assert failed, f"mutant {mutant.name} ({mutant.why}) kept full marks in {mutant.exercise}"
+    outputs = [r.output for r in failed]
     assert any(mutant.says.lower() in o.lower() for o in outputs), (
         f"mutant {mutant.name}: no failing {mutant.exercise} check says {mutant.says!r}; outputs were:\n"
         + "\n---\n".join(outputs))
 
 
 @pytest.mark.parametrize("assignment, alternative", list(_zoo("ALTERNATIVES")))
-def test_alternative_keeps_full_marks(assignment, alternative, submission, warm_grader):
+def test_alternative_keeps_full_marks(assignment, alternative, submission):
     folder = submission({f"{assignment}.py": build_source(assignment, alternative)})
-    doc = warm_grader(folder)
-    lost = [f"{t['name']}: {t['output']}" for t in doc["tests"]
-            if t["tags"][0] == assignment and t["score"] < t["max_score"]]
+    lost = [f"{r.name}: {r.output}" for r in judge_in_process(folder, assignment) if not r.passed]
     assert not lost, f"alternative {alternative.name} lost points:\n" + "\n".join(lost)

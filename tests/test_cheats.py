@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 import pytest
 
 from autograder.config import load
-from tests.bugzoo.zoo import build_source
+from autograder.zoo import build_source
 from tests.conftest import KIT_ROOT, run_grader
 
 VECTORISED = "test_forward_1d_is_vectorised"
@@ -147,7 +147,7 @@ CHEATS = [
 
 def _checks(assignment: str) -> dict[str, tuple[str, float]]:
     """{check id: (title, points)} of one assignment."""
-    module = importlib.import_module(f"autograder.checks.{assignment}")
+    module = importlib.import_module(f"assignments.{assignment}.checks")
     config = load().assignments[assignment]
     out = {}
     for check in config.checks():
@@ -194,7 +194,7 @@ def test_cheat_loses_the_check_it_imitates_and_gains_nothing(pair, submission):
 def _honest() -> list:
     """Pairs of honest alternatives, one file of each assignment per folder, so that one grading serves both. The
     reference is graded 20 times by tests/test_determinism.py, these checks included."""
-    variants = {assignment: [(v.name, v) for v in importlib.import_module(f"tests.bugzoo.{assignment}").ALTERNATIVES]
+    variants = {assignment: [(v.name, v) for v in importlib.import_module(f"assignments.{assignment}.bugzoo").ALTERNATIVES]
                 for assignment in GUARDED}
     longest = max(len(v) for v in variants.values())
     pairs = []

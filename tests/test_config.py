@@ -32,7 +32,7 @@ def test_the_kit_config_loads_and_totals_add_up():
     (lambda r, a, e, c: r["assignments"][a]["exercises"][e]["checks"][c].update(visibility="secret"), "visibility"),
     (lambda r, a, e, c: r["assignments"][a]["exercises"][e]["checks"][c].update(points=-1), "non-negative"),
     (lambda r, a, e, c: r["assignments"][a].update(total_points=r["assignments"][a]["total_points"] + 1), "add up"),
-    (lambda r, a, e, c: r["assignments"].update(quantum={}), "unknown assignment"),
+    (lambda r, a, e, c: r["assignments"].update(quantum={}), "no folder assignments/quantum"),
 ], ids=["top-key", "assignment-key", "visibility", "negative-points", "total", "assignment-name"])
 def test_invalid_config_is_rejected_with_its_path(mutate, says):
     raw = copy.deepcopy(RAW)

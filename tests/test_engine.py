@@ -155,7 +155,7 @@ def test_missing_file_still_yields_all_its_tests_with_zero(submission):
 
 
 @pytest.mark.parametrize("argv, says", [
-    (["grade", "--assignment", "no_such_assignment"], "invalid choice"),
+    (["grade", "--assignment", "no_such_assignment"], "unknown assignment"),
     (["grade", "--submission", "/no/such/dir"], "does not exist"),
     (["grade", "--no-such-flag"], "unrecognized arguments"),
 ], ids=["unknown-assignment", "missing-submission", "unknown-flag"])

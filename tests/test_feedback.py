@@ -110,7 +110,7 @@ def test_feedback_off_gathers_nothing(toy_worker):
 
 
 def test_every_assignment_with_checks_has_gatherers_with_budgets():
-    for assignment in cfg.ASSIGNMENTS:
+    for assignment in cfg.assignment_names():
         module = FeedbackSession(True)._module(assignment)
         assert module is not None and module.GATHERERS, assignment
         exercises = {g.exercise for g in module.GATHERERS}
@@ -169,7 +169,7 @@ def test_report_path_sits_next_to_the_results():
 # --- Gradescope Markdown ---------------------------------------------------------------------------------------------
 
 def test_markdown_keeps_every_word_and_shows_values_literally():
-    text = CheckFailure("grad_a = 0.5", "`rm -rf` <b>x</b> *y*", "use X.T @ (u - y) and zero_grad()").render(
+    text = Failure("wrong", "grad_a = 0.5", "`rm -rf` <b>x</b> *y*", "use X.T @ (u - y) and zero_grad()").text(
         show_expected=True)
     md = markdown.check_output(text)
     assert "**Expected:** `grad_a = 0.5`" in md
@@ -180,7 +180,7 @@ def test_markdown_keeps_every_word_and_shows_values_literally():
 
 
 def test_markdown_hidden_checks_have_no_expected_and_other_messages_are_code():
-    hidden = CheckFailure("42", "41", "off by one").render(show_expected=False)
+    hidden = Failure("wrong", "42", "41", "off by one").text(show_expected=False)
     assert "Expected" not in markdown.check_output(hidden)
     crash = "Your code raised ValueError: bad ```\n  at linear_neuron.py, line 3"
     md = markdown.check_output(crash)

@@ -9,7 +9,9 @@ import nbformat
 import pytest
 from nbclient import NotebookClient
 
-from autograder.config import ASSIGNMENTS
+from autograder.config import assignment_names
+
+ASSIGNMENTS = assignment_names()
 from tests.conftest import KIT_ROOT
 
 CELL_TIMEOUT = 600

@@ -25,7 +25,7 @@ def build(dist: Path, targets: Iterable[str] = tuple(TARGETS), log: Callable[[st
     release = Release.load(Path(dist), log=log)
     if not release.assignments:
         raise ReleaseError("no assignment is ready to release (each needs a grading.yml section, "
-                           "reference/<a>.py and autograder/checks/<a>.py)")
+                           "reference/<a>.py and assignments/<a>/checks.py)")
     log(f"Releasing {', '.join(release.assignments)} into {release.dist}")
     for target in targets:
         run_steps(target, TARGETS[target], release)

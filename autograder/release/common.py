@@ -21,7 +21,8 @@ from typing import Callable, Iterable, Iterator
 import yaml
 
 from autograder import config as cfg
-from autograder.config import ASSIGNMENTS, KIT_ROOT
+from autograder import assignment as parts
+from autograder.config import KIT_ROOT
 from autograder.stubs import BEGIN, END
 
 #: Engine modules students and graders never need: stub generation reads reference/ (and spells the solution
@@ -61,7 +62,7 @@ class Release:
 
     # -- facts about the kit -------------------------------------------------------------------------------
     def checks_file(self, assignment: str) -> Path:
-        return self.kit / "autograder" / "checks" / f"{assignment}.py"
+        return self.kit / "assignments" / assignment / "checks.py"
 
     def reference(self, assignment: str) -> str:
         return (self.kit / "reference" / f"{assignment}.py").read_text()
@@ -90,8 +91,8 @@ def run_steps(target: str, steps: list[Step], release: Release) -> None:
 
 def released_assignments(kit: Path, config: cfg.Config) -> list[str]:
     """The assignments ready to ship: a grading.yml section, a reference solution and a checks file."""
-    return [a for a in ASSIGNMENTS if a in config.assignments and (kit / "reference" / f"{a}.py").is_file()
-            and (kit / "autograder" / "checks" / f"{a}.py").is_file()]
+    return [a for a in config.assignments if (kit / "reference" / f"{a}.py").is_file()
+            and (kit / "assignments" / a / "checks.py").is_file()]
 
 
 def quiet_grade_flags() -> list[str]:
@@ -183,28 +184,30 @@ def copy_tree(src: Path, dst: Path) -> None:
 
 
 def copy_engine(release: Release, dest: Path, assignments: Iterable[str], *, hidden: bool) -> Path:
-    """Copy the grading engine into ``dest/autograder``: every module and subpackage but the release tooling, with
-    per-assignment files (``checks/<a>.py``, ``probes/<a>.py``, ...) of ``assignments`` only, and, unless
-    ``hidden``, every hidden check function cut out of the checks files."""
+    """Copy the grading engine into ``dest/autograder`` (every module but the release tooling) and the folders
+    ``dest/assignments/<a>/`` of ``assignments``: for students (not ``hidden``) without the oracle and with every
+    hidden check function cut out of checks.py; never the bug zoo."""
     src = release.kit / "autograder"
     out = dest / "autograder"
-    wanted = set(assignments)
-    others = {f"{a}.py" for a in ASSIGNMENTS} - {f"{a}.py" for a in wanted}
 
     def ignore(folder: str, names: list[str]) -> set[str]:
         skipped = _ignore(folder, names)
         if Path(folder) == src:
             skipped |= set(ENGINE_EXCLUDE) & set(names)
-        else:
-            skipped |= others & set(names)
         return skipped
 
     shutil.copytree(src, out, ignore=ignore, dirs_exist_ok=True)
-    for a in wanted:
+    (dest / "assignments").mkdir(exist_ok=True)
+    shutil.copyfile(release.kit / "assignments" / "__init__.py", dest / "assignments" / "__init__.py")
+    for a in assignments:
+        target = dest / "assignments" / a
+        target.mkdir(parents=True, exist_ok=True)
+        for path in parts.shipped_parts(a, to_students=not hidden):
+            shutil.copyfile(path, target / path.name)
         source = release.checks_file(a).read_text()
         if not hidden:
             source = cut_functions(source, [c for c in release.hidden_ids(a) if c in check_functions(source)])
-        (out / "checks" / f"{a}.py").write_text(source)
+        (target / "checks.py").write_text(source)
     return out
 
 
@@ -218,7 +221,7 @@ def verify_engine(folder: Path, assignments: Iterable[str]) -> None:
     config = cfg.load(folder / "grading.yml")
     for a in assignments:
         if a in config.assignments:
-            functions = check_functions((folder / "autograder" / "checks" / f"{a}.py").read_text())
+            functions = check_functions((folder / "assignments" / a / "checks.py").read_text())
             try:
                 cfg.match_checks(config.assignments[a], functions)
             except cfg.ConfigError as exc:

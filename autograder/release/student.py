@@ -7,6 +7,7 @@ from pathlib import Path
 
 from autograder.release.common import (Release, Step, assert_no_leaks, copy_data, copy_engine, copy_tree,
                                        reduced_grading, verify_engine, write_grading, write_zip)
+from autograder import assignment as parts
 from autograder.stubs import make_stub
 
 TEMPLATES = Path(__file__).resolve().parent / "templates" / "student"
@@ -36,11 +37,13 @@ def write_stubs(release: Release) -> None:
 
 def copy_handouts(release: Release) -> None:
     for a in release.assignments:
-        handout = release.kit / "assignments" / a
-        if handout.is_dir():
-            copy_tree(handout, folder(release) / "assignments" / a)
-        else:
-            release.notes.append(f"student bundle: no handout assignments/{a}/ yet")
+        out = folder(release) / "assignments" / a
+        out.mkdir(parents=True, exist_ok=True)
+        for name in parts.HANDOUT:
+            if (path := release.kit / "assignments" / a / name).is_file():
+                shutil.copyfile(path, out / name)
+            else:
+                release.notes.append(f"student bundle: no assignments/{a}/{name} yet")
 
 
 def copy_data_files(release: Release) -> None:

@@ -7,7 +7,7 @@ from tests.attacks import prelude, reference
 KIND = "forgery"
 HONEST = "loop_forward"
 DESCRIPTION = ("a Python-loop forward that returns a lazy object for 10^6 points, plus a replaced "
-               "autograder.probes.linear_neuron.sample_of that computes only the entries the check samples")
+               "the probes module's sample_of that computes only the entries the check samples")
 
 #: Shared with the honest equivalent (tests/test_attacks.py): the reference with forward as a Python loop.
 LOOP_FORWARD = '''
@@ -36,18 +36,34 @@ def _alazy_forward(self, x):
 LinearNeuron1D.forward = _alazy_forward
 
 try:
-    import importlib as _aimportlib
-    _aP = _aimportlib.import_module("autograder.probes.linear_neuron")
-    _aorig_sample_of = _aP.sample_of
+    # The grader loads its probes after this module, by file: patch each probes module as it is executed.
+    import importlib.util as _aU
+    _aorig_module_from_spec = _aU.module_from_spec
 
-    def _asample_of(module, out, index):
-        if isinstance(out, _ALazy):
-            idx = np.asarray(index, dtype=np.int64)
-            return {"type": "ndarray", "shape": [int(out.x.size)],
-                    "values": out.a * out.x[idx].astype(np.float64) + out.b}
-        return _aorig_sample_of(module, out, index)
+    def _apatch(_aP):
+        _aorig_sample_of = _aP.sample_of
 
-    _aP.sample_of = _asample_of
+        def _asample_of(module, out, index):
+            if isinstance(out, _ALazy):
+                idx = np.asarray(index, dtype=np.int64)
+                return {"type": "ndarray", "shape": [int(out.x.size)],
+                        "values": out.a * out.x[idx].astype(np.float64) + out.b}
+            return _aorig_sample_of(module, out, index)
+
+        _aP.sample_of = _asample_of
+
+    def _amodule_from_spec(spec):
+        mod = _aorig_module_from_spec(spec)
+        if spec.name.startswith("neurograde_probes"):
+            _aexec = spec.loader.exec_module
+
+            def _aexec_and_patch(m):
+                _aexec(m)
+                _apatch(m)
+            spec.loader.exec_module = _aexec_and_patch
+        return mod
+
+    _aU.module_from_spec = _amodule_from_spec
 except Exception:
     pass
 '''

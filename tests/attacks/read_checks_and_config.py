@@ -4,12 +4,12 @@ from tests.attacks import gated_gradient
 
 KIND = "reading"
 HONEST = "gradient_stub"
-DESCRIPTION = ("reads autograder/checks/linear_neuron.py, autograder/checks/__init__.py or grading.yml found by "
+DESCRIPTION = ("reads assignments/linear_neuron/checks.py, reference/linear_neuron.py or grading.yml found by "
                "any method; gradient_1d is right only if that worked")
 
 HEAD = '''
 def _asecrets_readable():
-    targets = [("autograder/checks/linear_neuron.py", "def test_"), ("autograder/checks/__init__.py", "import"),
+    targets = [("assignments/linear_neuron/checks.py", "def test_"), ("reference/linear_neuron.py", "import"),
                ("grading.yml", "check_timeout"), ("autograder/grader.py", "def grade")]
     for method in ("executable", "cwd", "file", "proc_cwd", "proc_cmdline", "env", "known"):
         for rel, needle in targets:

@@ -1,10 +1,10 @@
-"""Write over the kit (data/, reference/, autograder/checks/, grading.yml) and the results file named in the
+"""Write over the kit (data/, reference/, assignments/linear_neuron/, grading.yml) and the results file named in the
 grader's command line, now and from a detached helper after grading ends."""
 from tests.attacks import with_gradient
 
 KIND = "writing"
 HONEST = "gradient_stub"
-DESCRIPTION = ("overwrites/creates files in data/, reference/, autograder/checks/, grading.yml and the --results "
+DESCRIPTION = ("overwrites/creates files in data/, reference/, assignments/linear_neuron/, grading.yml and the --results "
                "file (found via sys.executable, known paths, /proc/*/cmdline), also from a detached helper later")
 
 HEAD = '''
@@ -15,7 +15,7 @@ def _avandalise():
         roots += [r for r in _aroots(method) if _aos.path.isfile(_aos.path.join(r, "grading.yml"))]
     for root in dict.fromkeys(roots):
         targets = [_aos.path.join(root, "grading.yml")]
-        for sub in ("data", "reference", "autograder", "autograder/checks"):
+        for sub in ("data", "reference", "autograder", "assignments/linear_neuron"):
             try:
                 targets += [_aos.path.join(root, sub, n) for n in _aos.listdir(_aos.path.join(root, sub))]
             except OSError:

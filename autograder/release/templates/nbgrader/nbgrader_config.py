@@ -9,7 +9,7 @@ from nbgrader.preprocessors import ClearHiddenTests, GetGrades
 c = get_config()  # noqa: F821 (provided by nbgrader when it reads this file)
 
 c.CourseDirectory.course_id = "neurograde"
-# nbgrader's default list also ignores anything named "feedback": the engine's autograder/feedback/ package must
+# nbgrader's default list also ignores anything named "feedback": the engine's autograder/feedback.py and assignments/*/feedback.py must
 # reach students and the autograded copies.
 c.CourseDirectory.ignore = [".ipynb_checkpoints", "*.pyc", "__pycache__", "gradebook.db"]
 # A check cell grades one exercise in a separate process: importing torch and running its checks takes seconds,

@@ -129,6 +129,7 @@ class Exercise:
         Returns (its folder, seconds to allow)."""
         kit = root / "kit"
         shutil.copytree(KIT / "autograder", kit / "autograder", ignore=shutil.ignore_patterns("__pycache__"))
+        shutil.copytree(KIT / "assignments", kit / "assignments", ignore=shutil.ignore_patterns("__pycache__"))
         shutil.copytree(KIT / "data", kit / "data")
         raw = yaml.safe_load((KIT / "grading.yml").read_text())
         body = raw["assignments"][self.assignment]
@@ -139,7 +140,7 @@ class Exercise:
         raw["assignments"] = {self.assignment: body}
         (kit / "grading.yml").write_text(yaml.safe_dump(raw, sort_keys=False))
         if self.hidden:
-            checks_file = kit / "autograder" / "checks" / f"{self.assignment}.py"
+            checks_file = kit / "assignments" / self.assignment / "checks.py"
             checks_file.write_text(checks_file.read_text()
                                    + "".join(f"\n\n{h.source.strip()}\n" for h in self.hidden))
         defaults = raw.get("defaults") or {}

@@ -1,7 +1,7 @@
 """Bug zoo for linear_neuron.py: the chapter's traps as mutants of the reference, and correct solutions written
 differently (np.dot, an unseeded Generator, float32, loops over epochs, NumPy floats in history, a scaled
 target) that must keep full marks."""
-from tests.bugzoo.zoo import Alternative, Mutant
+from autograder.zoo import Alternative, Mutant
 
 # Lines of the reference that several mutants and alternatives start from.
 UPDATE_1D = "            self.a, self.b = self.a - lr * grad_a, self.b - lr * grad_b\n"

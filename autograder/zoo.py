@@ -4,7 +4,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-REFERENCE_DIR = Path(__file__).resolve().parents[2] / "reference"
+REFERENCE_DIR = Path(__file__).resolve().parents[1] / "reference"
 
 
 @dataclass(frozen=True)

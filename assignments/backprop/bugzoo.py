@@ -2,7 +2,7 @@
 differently (other initialisations, np.dot / einsum, sigmoid' from z, a masked or tanh-based sigmoid, other
 shuffles, minibatches through train(epochs=1), lists instead of dicts inside the loops) that must keep full
 marks."""
-from tests.bugzoo.zoo import Alternative, Mutant, build_source
+from autograder.zoo import Alternative, Mutant, build_source
 
 SIGMOID_BODY = ("    z = np.asarray(z, dtype=np.float64)\n"
                 "    e = np.exp(-np.abs(z))  # in (0, 1]: never overflows\n"

@@ -1,6 +1,6 @@
 """Feedback students can see: plot data gathered from their own code during grading, as plain data.
 
-Each assignment may have a module ``autograder/feedback/<assignment>.py`` with a list ``GATHERERS``. A
+Each assignment may have a module ``assignments/<name>/feedback.py`` with a list ``GATHERERS``. A
 :class:`Gatherer` runs the student's code through the same sandboxed worker as the checks (the
 :class:`~autograder.remote.Student` proxy; student code is never imported here), after that assignment's checks,
 with a small time budget of its own, and returns a :class:`Plot`: axes of plain numbers, the student's curves
@@ -13,13 +13,13 @@ whose results, during the checks, are kept for it (``fit_cubic`` trains for abou
 """
 from __future__ import annotations
 
-import importlib
 import time
 from dataclasses import dataclass, field
 from typing import Any, Callable, Mapping, Sequence
 
 import numpy as np
 
+from autograder import assignment as parts
 from autograder.remote import Student
 from autograder.sandbox import StudentError, StudentProblem, StudentTimeout, Worker
 
@@ -151,12 +151,7 @@ class FeedbackSession:
 
     def _module(self, assignment: str):
         if assignment not in self._modules:
-            try:
-                self._modules[assignment] = importlib.import_module(f"autograder.feedback.{assignment}")
-            except ModuleNotFoundError as exc:
-                if exc.name != f"autograder.feedback.{assignment}":
-                    raise
-                self._modules[assignment] = None
+            self._modules[assignment] = parts.part(assignment, "feedback")
         return self._modules[assignment]
 
 

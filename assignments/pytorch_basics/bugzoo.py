@@ -1,5 +1,5 @@
 """Bug zoo for pytorch_basics.py: realistic mistakes that must lose points, correct variants that must not."""
-from tests.bugzoo.zoo import Alternative, Mutant
+from autograder.zoo import Alternative, Mutant
 
 _EX2_ZERO_GRAD = "        optimizer.zero_grad()               # 1. forget last epoch's gradients\n"
 _EX2_BACKWARD = "        loss.backward()                     # 3. d loss / d parameters\n"

@@ -1,0 +1,1 @@
+"""One folder per assignment (see docs/writing-checks.md); the names come from grading.yml."""

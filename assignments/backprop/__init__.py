@@ -1,0 +1,1 @@
+"""The backprop assignment: handout, checks, probes, feedback plots and bug zoo (its solution is reference/backprop.py)."""

@@ -1,0 +1,71 @@
+"""Where an assignment's parts live: everything but its solution is in ``assignments/<name>/``.
+
+======================  ===========================================================================  ==============
+file                    what it holds                                                                ships to
+======================  ===========================================================================  ==============
+``README.md``           the handout                                                                  students
+``explore.ipynb``       the explore notebook                                                         students
+``checks.py``           the checks (``test_*`` functions), visible and hidden                        visible part
+``probes.py``           helpers that run next to the student's code in the sandbox                   students
+``feedback.py``         the plot gatherers of the HTML report (``GATHERERS``)                        students
+``oracle.py``           the expected-value maths, used by hidden checks and the plots                instructors
+``mistakes.py``         the mistake catalogue: named mistakes, how to recognise them, what to say    students
+``bugzoo.py``           known-wrong mutants and known-right alternatives of the reference            instructors
+======================  ===========================================================================  ==============
+
+The list of assignments is grading.yml's (``config.Config.assignments``); nothing else names them. The solution
+is ``reference/<name>.py`` and the stub ``student_template/<name>.py``, generated from it.
+"""
+from __future__ import annotations
+
+import importlib
+import inspect
+import sys
+from pathlib import Path
+from types import ModuleType
+from typing import Callable
+
+KIT_ROOT = Path(__file__).resolve().parent.parent
+ASSIGNMENTS_DIR = KIT_ROOT / "assignments"
+
+
+#: Parts of an assignment folder that never leave the instructor's kit (the bug zoo needs reference/).
+KIT_ONLY = ("bugzoo.py",)
+#: Parts that never reach students: the expected-value maths (it implements the exercises).
+GRADER_ONLY = ("oracle.py",)
+#: The handout, which every bundle carries.
+HANDOUT = ("README.md", "explore.ipynb")
+
+
+def shipped_parts(name: str, *, to_students: bool) -> list[Path]:
+    """The files of ``assignments/<name>/`` a bundle carries (checks.py still holds its hidden checks here)."""
+    skip = set(KIT_ONLY) | (set(GRADER_ONLY) if to_students else set())
+    return sorted(p for p in folder(name).iterdir()
+                  if p.is_file() and p.name not in skip and not p.name.startswith(".") and p.suffix != ".pyc")
+
+
+def folder(name: str) -> Path:
+    return ASSIGNMENTS_DIR / name
+
+
+def probes_file(name: str) -> Path:
+    return folder(name) / "probes.py"
+
+
+def part(name: str, part_name: str) -> ModuleType | None:
+    """``assignments/<name>/<part_name>.py`` imported (None when the assignment has no such part)."""
+    if not (folder(name) / f"{part_name}.py").is_file():
+        return None
+    if str(KIT_ROOT) not in sys.path:  # the kit's root holds the assignments package; the grader may run elsewhere
+        sys.path.append(str(KIT_ROOT))
+    return importlib.import_module(f"assignments.{name}.{part_name}")
+
+
+def check_functions(name: str) -> dict[str, Callable]:
+    """The assignment's check functions (top-level ``test_*`` of its checks.py), in file order."""
+    module = part(name, "checks")
+    if module is None:
+        return {}
+    found = [(fn.__code__.co_firstlineno, fn_name, fn) for fn_name, fn in vars(module).items()
+             if fn_name.startswith("test_") and inspect.isfunction(fn) and fn.__module__ == module.__name__]
+    return {fn_name: fn for _, fn_name, fn in sorted(found)}

@@ -1,0 +1,120 @@
+"""A worker that runs the student's module in this very process: for the kit's own tests only.
+
+The checks talk to it exactly as to the sandboxed :class:`~autograder.sandbox.Worker` (the same
+:class:`~autograder.session.Session` runs each request, and values cross :mod:`autograder.wire`'s encoding both
+ways), so a bug-zoo mutant is judged by the same check code in milliseconds instead of a sandbox start-up.
+Nothing isolates it: never use it for code you did not write. The sandbox keeps its own end-to-end tests.
+"""
+from __future__ import annotations
+
+import itertools
+import signal
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+from autograder import assignment as parts
+from autograder import session as sessions
+from autograder import wire
+from autograder.sandbox import MissingFile, StudentError, StudentImportError, StudentTimeout
+
+_names = itertools.count()
+
+
+class _Overran(BaseException):
+    """Raised inside student code when a request outlives its deadline (BaseException: student code's
+    ``except Exception`` does not swallow it)."""
+
+
+class InProcessWorker:
+    """The student's module for one assignment, imported here; one request at a time."""
+
+    def __init__(self, assignment: str, module_file: Path | None, *, import_timeout: float = 30.0) -> None:
+        self.assignment = assignment
+        self.module_file = module_file
+        self.import_timeout = import_timeout
+        self.startup_seconds = 0.0
+        self.generation = 0
+        self._session: sessions.Session | None = None
+        self._problem: Exception | None = None
+
+    def prestart(self) -> None:
+        pass
+
+    def close(self) -> None:
+        self._session = None
+        self.generation += 1
+
+    def output_tail(self, chars: int = 600) -> str:
+        return ""
+
+    def cpu_seconds(self) -> float | None:
+        return time.process_time()
+
+    def request(self, message: dict, deadline: float) -> Any:
+        if self._session is None and self._problem is None:
+            self._start()
+        if self._problem is not None:
+            raise self._problem.with_traceback(None)
+        if time.monotonic() >= deadline:
+            raise StudentTimeout("no time left for this check: an earlier call used up its time limit")
+        session = self._session
+        try:
+            with _deadline(deadline):
+                value = session.run(message)
+                value = session.handle_of(value) if message.get("keep") else value
+                encoded = wire.encode(value, handle_of=session.handle_of)
+        except _Overran:
+            self.close()
+            raise StudentTimeout("your code did not finish in time") from None
+        except BaseException as exc:  # student code may raise anything, SystemExit included
+            err = sessions.describe_exception(exc, session.module_file)
+            raise StudentError(err["type"], err["message"], err["where"], err["function"]) from None
+        return wire.decode(encoded)
+
+    def _start(self) -> None:
+        if self.module_file is None:
+            self._problem = MissingFile(f"{self.assignment}.py is missing from your submission: every check of "
+                                        "this assignment scores 0")
+            return
+        sessions.install_entropy()
+        session = sessions.Session(str(self.module_file), f"neurograde_student_{next(_names)}", self.assignment,
+                                   str(parts.probes_file(self.assignment)))
+        sessions.seed_everything(0)
+        try:
+            with _deadline(time.monotonic() + self.import_timeout):
+                session.import_module()
+        except BaseException as exc:
+            err = sessions.describe_exception(exc, session.module_file)
+            self._problem = StudentImportError(f"{self.assignment}.py could not be imported: {err['type']}: "
+                                               f"{err['message']}")
+            return
+        self._session = session
+
+
+class _deadline:
+    """Interrupt the main thread at ``deadline`` (SIGALRM); elsewhere, no limit."""
+
+    def __init__(self, deadline: float) -> None:
+        self.seconds = max(1e-3, deadline - time.monotonic())
+        self.armed = threading.current_thread() is threading.main_thread()
+
+    def __enter__(self) -> None:
+        if self.armed:
+            self.previous = signal.signal(signal.SIGALRM, self._fire)
+            signal.setitimer(signal.ITIMER_REAL, self.seconds)
+
+    def __exit__(self, *exc: Any) -> None:
+        if self.armed:
+            signal.setitimer(signal.ITIMER_REAL, 0)
+            signal.signal(signal.SIGALRM, self.previous)
+
+    @staticmethod
+    def _fire(signum: int, frame: Any) -> None:
+        raise _Overran()
+
+
+def workers(assignment: str, module_file: Path | None) -> InProcessWorker:
+    """A :data:`~autograder.pipeline.WorkerFactory` for :func:`autograder.grader.grade`."""
+    return InProcessWorker(assignment, module_file)
