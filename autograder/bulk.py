@@ -460,8 +460,10 @@ def kept_row(sub: Submission, out_dir: Path, entry: dict | None, key_now: str) -
                results_sha256=entry["results_sha256"]), ""
 
 
-class Progress:
-    """A progress bar with an ETA on a terminal; one plain line per submission otherwise (CI logs)."""
+class ClassProgress:
+    """grade-all's progress over the whole class (one step per submission; one grading's own progress is
+    :class:`autograder.progress.Progress`): a bar with an ETA on a terminal, one plain line per submission
+    otherwise (CI logs)."""
 
     def __init__(self, total: int, stream=sys.stderr) -> None:
         self.total, self.done, self.stream = total, 0, stream
@@ -502,7 +504,7 @@ def grade_all(source: Path, out_csv: Path, *, jobs: int = 2, force: bool = False
               "read or change each other's files" + ("" if iso.uid_drop else ", the grader's and the results"),
               file=sys.stderr)
     config = cfg.load(config_path)
-    timeout = timeout or sum(a.time_limit + a.import_timeout for a in config.assignments.values()) + 30
+    timeout = config.time_budget() if timeout is None else timeout
     out_csv = Path(out_csv)
     out_root = out_csv.parent
     out_root.mkdir(parents=True, exist_ok=True)
@@ -524,7 +526,7 @@ def grade_all(source: Path, out_csv: Path, *, jobs: int = 2, force: bool = False
         staging = Path(work) / "staged"
         staging.mkdir(mode=0o700)
         subs = [stage(s, staging) for s in find_submissions(source, Path(work))]
-        progress = Progress(len(subs))
+        progress = ClassProgress(len(subs))
         rows: dict[str, Row] = {}
         notes: dict[str, str] = {}
         todo = []

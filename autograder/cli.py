@@ -10,6 +10,12 @@ from autograder import config as cfg
 from autograder.config import KIT_ROOT
 
 
+#: Options of ``grade`` that skip work nobody reads when a release grades (the HTML report of a Gradescope or a
+#: notebook grading). The release bakes them into its scripts, which ship with this very engine.
+NO_REPORT = "--no-report"
+QUIET_GRADE_FLAGS: tuple[str, ...] = (NO_REPORT,)
+
+
 class _Parser(argparse.ArgumentParser):
     def error(self, message: str):  # one line on stderr, not argparse's usage block
         self.exit(2, f"neurograde: error: {message}\n")
@@ -26,7 +32,7 @@ def build_parser() -> argparse.ArgumentParser:
     g.add_argument("--results", type=Path, default=Path("results/results.json"),
                    help="where to write Gradescope's results.json (default: results/results.json)")
     g.add_argument("--with-hidden", action="store_true", help="also run the hidden checks")
-    g.add_argument("--no-report", action="store_true",
+    g.add_argument(NO_REPORT, action="store_true",
                    help="skip the HTML report with plots of your code (written next to --results by default)")
     g.add_argument("--config", type=Path, default=cfg.DEFAULT_PATH, help=argparse.SUPPRESS)
     sub.add_parser("stubs", help="regenerate student_template/ from the reference solutions")

@@ -16,7 +16,7 @@ import stat
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Iterable, Iterator
+from typing import Callable, Iterable, Iterator, Mapping
 
 import yaml
 
@@ -98,11 +98,9 @@ def released_assignments(kit: Path, config: cfg.Config) -> list[str]:
 def quiet_grade_flags() -> list[str]:
     """Options of this engine's ``grade`` command that skip work nobody reads in a release (the HTML report of a
     Gradescope or notebook grading): baked into the scripts, since each ships with this very engine."""
-    from autograder.cli import build_parser
+    from autograder.cli import QUIET_GRADE_FLAGS
 
-    parser = build_parser()
-    grade = next(a for a in parser._subparsers._group_actions if a.choices).choices["grade"]
-    return [flag for flag in ("--no-report",) if flag in grade._option_string_actions]
+    return list(QUIET_GRADE_FLAGS)
 
 
 # -- cutting check functions out of a checks file --------------------------------------------------------------
@@ -148,13 +146,19 @@ def function_source(source: str, name: str) -> str:
 
 # -- grading.yml reduced to what a target ships -----------------------------------------------------------------
 
-def reduced_grading(raw: dict, assignments: Iterable[str], *, keep_hidden: bool) -> dict:
+def reduced_grading(raw: dict, assignments: Iterable[str], *, keep_hidden: bool,
+                    thresholds: Mapping[str, Iterable[str]] | None = None) -> dict:
     """A copy of grading.yml with only ``assignments`` and, unless ``keep_hidden``, only visible checks; each
-    total_points is the sum of what is kept, so the engine's validation still holds."""
+    total_points is the sum of what is kept, so the engine's validation still holds. ``thresholds``: {assignment:
+    the threshold names its shipped code reads} (the others, read only by hidden checks, are left out: the engine
+    refuses a threshold nothing reads)."""
     out = copy.deepcopy(raw)
     wanted = list(assignments)
     out["assignments"] = {a: out["assignments"][a] for a in wanted}
-    for body in out["assignments"].values():
+    for name, body in out["assignments"].items():
+        if thresholds is not None and name in thresholds and body.get("thresholds"):
+            keep = set(thresholds[name])
+            body["thresholds"] = {k: v for k, v in body["thresholds"].items() if k in keep}
         total = 0.0
         for exercise in body["exercises"].values():
             checks = {cid: c for cid, c in exercise["checks"].items()
@@ -162,7 +166,18 @@ def reduced_grading(raw: dict, assignments: Iterable[str], *, keep_hidden: bool)
             exercise["checks"] = checks
             total += sum(float(c["points"]) for c in checks.values())
         body["total_points"] = int(total) if total == int(total) else total
-    cfg.parse(out, source="reduced grading.yml")  # the engine must accept it as it is
+    cfg.parse(out, source="reduced grading.yml", code=None)  # the engine must accept it (its code: verify_engine)
+    return out
+
+
+def shipped_threshold_reads(dest: Path, assignments: Iterable[str]) -> dict[str, set[str]]:
+    """{assignment: the thresholds its code in ``dest/assignments/<a>/`` reads}; an assignment whose code reads a
+    threshold by a computed name keeps them all (left out here)."""
+    out = {}
+    for a in assignments:
+        names, dynamic = cfg.assignment_reads(dest / "assignments" / a)
+        if not dynamic:
+            out[a] = set(names)
     return out
 
 
@@ -218,7 +233,10 @@ def copy_data(release: Release, dest: Path) -> None:
 
 def verify_engine(folder: Path, assignments: Iterable[str]) -> None:
     """The copied engine's grading.yml loads and names exactly the check functions its checks files define."""
-    config = cfg.load(folder / "grading.yml")
+    try:
+        config = cfg.load(folder / "grading.yml", code=folder / "assignments")
+    except cfg.ConfigError as exc:
+        raise ReleaseError(f"{folder.name}: {exc}") from None
     for a in assignments:
         if a in config.assignments:
             functions = check_functions((folder / "assignments" / a / "checks.py").read_text())

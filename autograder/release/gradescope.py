@@ -15,8 +15,6 @@ from autograder.release.common import (Release, Step, assert_no_leaks, copy_data
 
 TEMPLATES = Path(__file__).resolve().parent / "templates" / "gradescope"
 KIT_ZIP = "neurograde"
-#: Seconds added to the assignments' own limits for Python, pytest and the first imports (torch takes ~2 s).
-STARTUP_MARGIN_S = 60
 
 
 def folder(release: Release) -> Path:
@@ -31,9 +29,9 @@ def targets(release: Release) -> dict[str, list[str]]:
 
 
 def time_limit(release: Release, assignments: list[str]) -> int:
-    """Seconds run_autograder allows the whole grading before it gives up and writes a 0 with a message."""
-    return math.ceil(sum(release.config.assignments[a].time_limit + release.config.assignments[a].import_timeout
-                         for a in assignments) + STARTUP_MARGIN_S)
+    """Seconds run_autograder allows the whole grading before it gives up and writes a 0 with a message: the
+    engine's one time budget (:meth:`autograder.config.Config.time_budget`), rounded up."""
+    return math.ceil(release.config.time_budget(assignments))
 
 
 def clean(release: Release) -> None:

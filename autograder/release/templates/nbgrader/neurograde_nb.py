@@ -27,22 +27,24 @@ import yaml
 KIT = Path(__file__).resolve().parent / "neurograde"
 #: Cells that mention this module are check cells, not part of your code.
 MARKER = "neurograde_nb"
-#: Seconds allowed on top of the assignment's own time limits (starting Python and pytest, importing torch).
-STARTUP_MARGIN_S = 60
 #: Options of the shipped grader that skip what a notebook never shows (set by `make release`).
 GRADE_FLAGS: list[str] = []
 
 
 @dataclass(frozen=True)
-class HiddenCheck:
-    check_id: str
-    exercise: str
-    entry: dict
-    source: str
+class GraderFiles:
+    """What the autograder has and students do not: the assignment's full checks.py (hidden checks and their
+    helpers), its oracle.py, and its grading.yml section with every check and threshold."""
+
+    files: dict
+    grading: dict
 
 
-#: Gradings of this kernel: (assignment, hash of the code) -> [(hidden check ids it ran, results.json)].
-_GRADINGS: dict[tuple[str, str], list[tuple[frozenset, dict]]] = {}
+#: The grader's files of each assignment, registered by the hidden test region of its first check cell (which
+#: nbgrader removes from the notebook students get and puts back to autograde).
+_GRADER: dict[str, GraderFiles] = {}
+#: Gradings of this kernel: (assignment, hash of the code, with the grader's files) -> results.json.
+_GRADINGS: dict[tuple[str, str, bool], dict] = {}
 
 
 def module_source() -> str:
@@ -70,16 +72,11 @@ class Exercise:
     def __init__(self, assignment: str, exercise: str) -> None:
         self.assignment = assignment
         self.exercise = exercise
-        self.hidden: list[HiddenCheck] = []
 
-    def add_hidden(self, check_id: str, *, exercise: str, points: float, visibility: str = "hidden",
-                   timeout: float | None = None, source: str) -> None:
-        """A check that is not shipped with the notebook (it runs when the notebook is graded). The first check
-        cell registers those of every exercise, so that one grading serves all the check cells."""
-        entry = {"points": points, "visibility": visibility}
-        if timeout is not None:
-            entry["timeout"] = timeout
-        self.hidden.append(HiddenCheck(check_id, exercise, entry, source))
+    def use_grader_files(self, *, files: dict, grading: dict) -> None:
+        """The autograder's own files of this assignment (not shipped with the notebook): every check cell
+        after this one grades with them, hidden checks included."""
+        _GRADER[self.assignment] = GraderFiles(dict(files), grading)
 
     def run(self) -> float:
         """Grade the code cells above; print the outcome of this exercise's checks; return their points.
@@ -112,41 +109,32 @@ class Exercise:
 
     # -- grading -------------------------------------------------------------------------------------------
     def _grading(self) -> dict | None:
-        """results.json of a grading of the current code that ran (at least) this cell's hidden checks."""
+        """results.json of a grading of the current code (with the grader's files, once registered)."""
         source = module_source()
-        key = (self.assignment, hashlib.sha256(source.encode()).hexdigest())
-        wanted = frozenset(h.check_id for h in self.hidden)
-        for ran, doc in _GRADINGS.get(key, []):
-            if wanted <= ran:
-                return doc
-        doc = self._grade(source)
-        if doc is not None:
-            _GRADINGS.setdefault(key, []).append((wanted, doc))
-        return doc
+        key = (self.assignment, hashlib.sha256(source.encode()).hexdigest(), self.assignment in _GRADER)
+        if key not in _GRADINGS:
+            doc = self._grade(source)
+            if doc is None:
+                return None
+            _GRADINGS[key] = doc
+        return _GRADINGS[key]
 
     def _kit(self, root: Path) -> tuple[Path, float]:
-        """A private copy of the grader with this cell's hidden checks added to the visible ones.
-        Returns (its folder, seconds to allow)."""
+        """A private copy of the grader: the shipped one (visible checks), with the grader's own files and
+        grading.yml section put in when they are registered. Returns (its folder, seconds to allow)."""
         kit = root / "kit"
         shutil.copytree(KIT / "autograder", kit / "autograder", ignore=shutil.ignore_patterns("__pycache__"))
         shutil.copytree(KIT / "assignments", kit / "assignments", ignore=shutil.ignore_patterns("__pycache__"))
         shutil.copytree(KIT / "data", kit / "data")
         raw = yaml.safe_load((KIT / "grading.yml").read_text())
-        body = raw["assignments"][self.assignment]
-        for h in self.hidden:
-            body["exercises"][h.exercise]["checks"][h.check_id] = h.entry
-        body["total_points"] = sum(float(c["points"]) for ex in body["exercises"].values()
-                                   for c in ex["checks"].values())
-        raw["assignments"] = {self.assignment: body}
+        grader = _GRADER.get(self.assignment)
+        if grader is not None:
+            for name, text in grader.files.items():
+                (kit / "assignments" / self.assignment / Path(name).name).write_text(text)
+            raw["assignments"][self.assignment] = grader.grading
+        raw["assignments"] = {self.assignment: raw["assignments"][self.assignment]}
         (kit / "grading.yml").write_text(yaml.safe_dump(raw, sort_keys=False))
-        if self.hidden:
-            checks_file = kit / "assignments" / self.assignment / "checks.py"
-            checks_file.write_text(checks_file.read_text()
-                                   + "".join(f"\n\n{h.source.strip()}\n" for h in self.hidden))
-        defaults = raw.get("defaults") or {}
-        seconds = (float(body.get("time_limit") or defaults.get("assignment_time_limit", 120))
-                   + float(body.get("import_timeout") or defaults.get("import_timeout", 30)) + STARTUP_MARGIN_S)
-        return kit, seconds
+        return kit, _time_budget(kit, self.assignment)
 
     def _grade(self, source: str) -> dict | None:
         with tempfile.TemporaryDirectory(prefix="neurograde-nb-") as tmp:
@@ -158,13 +146,33 @@ class Exercise:
             results = root / "results.json"
             cmd = [sys.executable, "-m", "autograder", "grade", *GRADE_FLAGS, "--submission", str(submission),
                    "--assignment", self.assignment, "--results", str(results)]
-            if self.hidden:
+            hidden = self.assignment in _GRADER
+            if hidden:
                 cmd.append("--with-hidden")
             proc = subprocess.run(cmd, cwd=kit, capture_output=True, text=True, timeout=seconds)
             if proc.returncode != 0 or not results.is_file():
                 # The grader's own output may quote check code: show it only when no hidden check was involved.
-                detail = "" if self.hidden else "\n" + (proc.stderr or proc.stdout)[-1500:]
+                detail = "" if hidden else "\n" + (proc.stderr or proc.stdout)[-1500:]
                 print(f"{self.assignment} {self.exercise}: the grader could not run (exit status "
                       f"{proc.returncode}): 0 points. Tell your instructor.{detail}")
                 return None
             return json.loads(results.read_text())
+
+
+def _time_budget(kit: Path, assignment: str) -> float:
+    """The grader's own time budget for one grading of ``assignment`` (``AssignmentConfig.time_budget`` of the
+    shipped ``autograder.config``, read from the private copy's grading.yml)."""
+    saved = sys.path[:]
+    sys.path.insert(0, str(KIT))
+    try:
+        from autograder import config
+    finally:
+        sys.path[:] = saved
+    if Path(config.__file__).resolve().parent != (KIT / "autograder").resolve():
+        # another `autograder` was imported in this kernel first: ask the shipped one in a process of its own
+        code = ("import sys; from autograder import config; "
+                "print(config.load(sys.argv[1], code=None).assignments[sys.argv[2]].time_budget)")
+        out = subprocess.run([sys.executable, "-c", code, str(kit / "grading.yml"), assignment], cwd=KIT,
+                             capture_output=True, text=True, timeout=120, check=True).stdout
+        return float(out.strip().splitlines()[-1])
+    return config.load(kit / "grading.yml", code=None).assignments[assignment].time_budget
