@@ -585,22 +585,26 @@ def grade_all(source: Path, out_csv: Path, *, jobs: int = 2, force: bool = False
 
 
 def write_gradebook(rows: list[Row], path: Path, config: cfg.Config) -> None:
-    """One line per student: per-exercise points, total, status, isolation, wall seconds (written 0600)."""
+    """One line per student: per-exercise points, the known mistakes their failures named, total, status,
+    isolation, wall seconds (written 0600). Made from each results.json's checks as data
+    (:func:`~autograder.results.from_gradescope`), points by :func:`~autograder.results.totals`."""
     import io
+
+    from autograder.results import from_gradescope, totals
     exercises = [(a.name, ex) for a in config.assignments.values() for ex in a.exercises]
-    header = ["student"] + [f"{a}/{ex}" for a, ex in exercises] + ["total", "max", "status", "isolation", "seconds"]
+    header = (["student"] + [f"{a}/{ex}" for a, ex in exercises]
+              + ["mistakes", "total", "max", "status", "isolation", "seconds"])
     path.parent.mkdir(parents=True, exist_ok=True)
     f = io.StringIO(newline="")
     writer = csv.writer(f)
     writer.writerow(header)
     for row in rows:
-        points = {key: 0.0 for key in exercises}
-        top = 0.0
-        for test in (row.results or {}).get("tests", []):
-            key = tuple(test["tags"][:2])
-            points[key] = points.get(key, 0.0) + float(test["score"])
-            top += float(test["max_score"])
-        total = float((row.results or {}).get("score", 0.0))
-        writer.writerow([row.student] + [f"{points[k]:g}" for k in exercises]
-                        + [f"{total:g}", f"{top:g}", row.status, row.isolation, f"{row.seconds:.1f}"])
+        checks = from_gradescope(row.results or {})
+        points = totals(checks)
+        mistakes = dict.fromkeys(f"{r.assignment}/{r.exercise}: {dict(r.shown)['mistake']}" for r in checks
+                                 if "mistake" in dict(r.shown))
+        writer.writerow([row.student] + [f"{points.exercises[k].score:g}" if k in points.exercises else "0"
+                                         for k in exercises]
+                        + ["; ".join(mistakes), f"{points.total.score:g}", f"{points.total.max_score:g}", row.status,
+                           row.isolation, f"{row.seconds:.1f}"])
     _write_private(path, f.getvalue().encode())

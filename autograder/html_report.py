@@ -1,8 +1,9 @@
 """``results/report.html``: the grading as a page a student can read, with plots made from their own code.
 
 Made from a :class:`~autograder.results.GradingRun` after grading (nothing here runs student code): the score per
-assignment and exercise, every check with its points, each failure's message and hint (hidden checks without
-expected values, exactly as in results.json), and for each exercise the plot of what the student's code did
+assignment and exercise (:func:`~autograder.results.totals`), every check with its points, each failure's parts
+as a small table (:meth:`~autograder.results.Failure.shown`: a hidden check never shows its expected value, as in
+results.json), and for each exercise the plot of what the student's code did
 beside the expected behaviour, or the reason there is no plot. The page is self-contained: inline CSS, images
 as ``data:`` URIs, no script, and a Content-Security-Policy that forbids loading anything else.
 """
@@ -12,18 +13,15 @@ import base64
 import datetime as dt
 import html
 import os
-import re
 import tempfile
 import time
 from pathlib import Path
-from typing import Iterable
 
 from autograder.config import Config
 from autograder.feedback import Panel
-from autograder.results import CheckResult, GradingRun, by_exercise
+from autograder.results import LABELS, LITERAL, CheckResult, GradingRun, Points, Totals, by_exercise
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
-_LABEL = re.compile(r"^(Expected|Seen|Hint):\s*(.*)$")
 
 
 def report_path(results: Path) -> Path:
@@ -79,20 +77,20 @@ def render_html(run: GradingRun, config: Config, *, submission: str = "", render
     draw = renderer.uri if renderer is not None else _png_uri
     images = {id(p): draw(p) for p in run.feedback if p.has_plot}
     groups = by_exercise(run.results)
-    assignments = list(dict.fromkeys(a for a, _ in groups))
-    body = [_header(run, config, groups, assignments, submission)]
-    for assignment in assignments:
-        body.append(_assignment(assignment, run, config, groups, images))
+    points = run.totals
+    body = [_header(run, config, points, submission)]
+    for assignment in points.assignments:
+        body.append(_assignment(assignment, run, config, groups, points, images))
     body.append(_footer(run))
     return _PAGE.format(css=_CSS, body="\n".join(body))
 
 
 # --- pieces of the page ---------------------------------------------------------------------------------------
 
-def _header(run: GradingRun, config: Config, groups, assignments: list[str], submission: str) -> str:
+def _header(run: GradingRun, config: Config, points: Totals, submission: str) -> str:
     cards = []
-    for a in assignments:
-        got, top = _totals(r for (name, _), rs in groups.items() if name == a for r in rs)
+    for a, p in points.assignments.items():
+        got, top = p.score, p.max_score
         cards.append(f'<a class="card" href="#{_e(a)}"><span class="card-title">{_e(_title(config, a))}</span>'
                      f'<code>{_e(a)}.py</code>{_bar(got, top)}<span class="pts">{got:g} / {top:g}</span></a>')
     isolation = [f"isolation: {run.isolation.describe()}"] if run.isolation is not None else []
@@ -100,8 +98,8 @@ def _header(run: GradingRun, config: Config, groups, assignments: list[str], sub
     when = dt.datetime.now().strftime("%Y-%m-%d %H:%M")
     where = f" &middot; submission <code>{_e(submission)}</code>" if submission else ""
     return (f'<header><h1>Your neurograde feedback</h1><p class="meta">{when}{where}</p>'
-            f'<div class="total"><span class="big">{run.score:g}</span><span class="of">/ {run.max_score:g}'
-            f' points</span>{_bar(run.score, run.max_score)}</div>'
+            f'<div class="total"><span class="big">{points.total.score:g}</span><span class="of">/ '
+            f'{points.total.max_score:g} points</span>{_bar(points.total.score, points.total.max_score)}</div>'
             f'<nav class="cards">{"".join(cards)}</nav>'
             + (f'<ul class="notes">{notes}</ul>' if notes else "")
             + '<p class="legend">In the plots: <span class="k solid"></span> your code &nbsp; '
@@ -109,14 +107,15 @@ def _header(run: GradingRun, config: Config, groups, assignments: list[str], sub
               '(least squares) &nbsp; <span class="k dots"></span> data</p></header>')
 
 
-def _assignment(assignment: str, run: GradingRun, config: Config, groups, images: dict[int, str]) -> str:
-    got, top = _totals(r for (name, _), rs in groups.items() if name == assignment for r in rs)
+def _assignment(assignment: str, run: GradingRun, config: Config, groups, points: Totals,
+                images: dict[int, str]) -> str:
+    total = points.assignments[assignment]
     parts = [f'<section id="{_e(assignment)}"><h2>{_e(_title(config, assignment))} <code>{_e(assignment)}.py</code>'
-             f'<span class="pts">{got:g} / {top:g}</span></h2>']
+             f'<span class="pts">{total.score:g} / {total.max_score:g}</span></h2>']
     panels = [p for p in run.feedback if p.assignment == assignment]
-    exercises = [ex for (name, ex) in groups if name == assignment]
-    for exercise in exercises:
-        parts.append(_exercise(assignment, exercise, groups[(assignment, exercise)], config,
+    exercises = points.assignment(assignment)
+    for exercise, ex_points in exercises.items():
+        parts.append(_exercise(assignment, exercise, groups[(assignment, exercise)], ex_points, config,
                                [p for p in panels if p.exercise == exercise], images))
     for panel in panels:  # a plot for an exercise that had no check here still shows
         if panel.exercise not in exercises:
@@ -125,20 +124,19 @@ def _assignment(assignment: str, run: GradingRun, config: Config, groups, images
     return "\n".join(parts)
 
 
-def _exercise(assignment: str, exercise: str, results: list[CheckResult], config: Config, panels: list[Panel],
-              images: dict[int, str]) -> str:
-    got, top = _totals(results)
+def _exercise(assignment: str, exercise: str, results: list[CheckResult], points: Points, config: Config,
+              panels: list[Panel], images: dict[int, str]) -> str:
+    got, top = points.score, points.max_score
     state = "full" if got >= top else ("none" if got == 0 else "part")
-    failed = [r for r in results if not r.passed]
     title = _exercise_title(config, assignment, exercise)
     rows, previous = [], None
-    for r in results:  # a message repeated by consecutive checks (a stub's "Not implemented yet") shows once
-        rows.append(_check(r, repeated=not r.passed and r.output == previous))
-        previous = None if r.passed else r.output
+    for r in results:  # a failure repeated by consecutive checks (a stub's "Not implemented yet") shows once
+        rows.append(_check(r, repeated=bool(r.shown) and r.shown == previous))
+        previous = r.shown or None
     rows = "".join(rows)
-    passed = len(results) - len(failed)
-    checks = (f'<details class="checks"{" open" if failed else ""}><summary>{passed} of {len(results)} checks '
-              f'passed</summary><ul>{rows}</ul></details>')
+    failed = points.checks - points.passed
+    checks = (f'<details class="checks"{" open" if failed else ""}><summary>{points.passed} of {points.checks} '
+              f'checks passed</summary><ul>{rows}</ul></details>')
     plots = "".join(_panel(p, images) for p in panels)
     return (f'<article class="exercise {state}"><h3><span class="ex">{_e(exercise)}</span> {_e(title)}'
             f'<span class="pill {state}">{got:g} / {top:g}</span></h3>{checks}{plots}</article>')
@@ -148,29 +146,20 @@ def _check(r: CheckResult, *, repeated: bool = False) -> str:
     mark = '<span class="ok" title="passed">&#10003;</span>' if r.passed else \
         '<span class="ko" title="failed">&#10007;</span>'
     tag = "" if r.visibility == "visible" else ' <span class="tag">hidden</span>'
-    message = "" if r.passed or not r.output else _message(r.output)
+    message = _message(r.shown) if r.shown else ""
     if message and repeated:
         message = '<p class="same">Same message as above.</p>'
     return (f'<li class="{"pass" if r.passed else "fail"}">{mark}<span class="ct">{_e(r.title)}{tag}</span>'
             f'<span class="cp">{r.score:g} / {r.max_score:g}</span>{message}</li>')
 
 
-def _message(text: str) -> str:
-    """A check's output: Expected / Seen / Hint as a small table, anything else verbatim."""
-    rows: list[tuple[str, list[str]]] = []
-    for line in text.splitlines():
-        match = _LABEL.match(line)
-        if match:
-            rows.append((match.group(1), [match.group(2)]))
-        elif rows:
-            rows[-1][1].append(line)
-        else:
-            return f'<pre class="msg">{_e(text)}</pre>'
+def _message(shown: tuple[tuple[str, str], ...]) -> str:
+    """A failure's shown parts as a small table: one row per part, values as code, words as prose."""
     cells = []
-    for label, lines in rows:
-        value = "\n".join(lines).strip()
-        shown = _e(value) if label == "Hint" else f"<code>{_e(value)}</code>"
-        cells.append(f'<div class="row {label.lower()}"><span class="lab">{label}</span><span class="val">{shown}'
+    for name, value in shown:
+        value = value.strip()
+        text = f"<code>{_e(value)}</code>" if name in LITERAL else _e(value)
+        cells.append(f'<div class="row {name}"><span class="lab">{LABELS[name]}</span><span class="val">{text}'
                      f'</span></div>')
     return f'<div class="msg">{"".join(cells)}</div>'
 
@@ -209,11 +198,6 @@ def _png_uri(panel: Panel) -> str | None:
     if not png.startswith(PNG_SIGNATURE):
         return None
     return "data:image/png;base64," + base64.b64encode(png).decode("ascii")
-
-
-def _totals(results: Iterable[CheckResult]) -> tuple[float, float]:
-    results = list(results)
-    return sum(r.score for r in results), sum(r.max_score for r in results)
 
 
 def _bar(got: float, top: float) -> str:
@@ -304,13 +288,11 @@ details.checks summary { cursor:pointer; color:var(--muted); font-size:14px; mar
 .tag { font-size:11px; color:var(--muted); border:1px solid var(--line); border-radius:4px; padding:0 4px; }
 .msg { grid-column:2 / 4; margin:6px 0 2px; background:#fbf3f2; border:1px solid #f0d4d0; border-radius:8px;
        padding:8px 10px; font-size:14px; }
-pre.msg { white-space:pre-wrap; word-break:break-word; font-family: ui-monospace, "DejaVu Sans Mono", monospace;
-          font-size:13px; }
 .same { grid-column:2 / 4; margin:2px 0 0; color:var(--muted); font-size:13px; font-style:italic; }
 .msg .row { display:grid; grid-template-columns:74px 1fr; gap:8px; padding:1px 0; }
 .msg .lab { color:var(--muted); font-weight:600; }
 .msg .val code { white-space:pre-wrap; word-break:break-word; }
-.msg .hint .val { font-weight:500; }
+.msg .hint .val, .msg .mistake .val { font-weight:500; }
 .plot { margin:14px 0 4px; padding:12px 14px; border:1px solid var(--line); border-radius:8px; background:#fff;
         display:grid; grid-template-columns:minmax(0, 490px) minmax(0, 1fr); column-gap:18px; align-items:start; }
 .plot.wide, .plot.noplot { grid-template-columns:minmax(0, 1fr); }

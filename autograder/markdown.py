@@ -1,53 +1,31 @@
 """Gradescope's view of a grading, in Markdown (``output_format: "md"``).
 
-Each check's output keeps its words exactly (tools and tests search it for phrases) and only gains structure:
-``Expected`` and ``Seen`` values go in code spans or blocks, where whatever the student's code produced shows
-literally (never as markup or HTML); the hint stays prose; any other message (an exception, a timeout) is a code
-block. Hidden checks arrive here already without their expected values; no check source is ever included.
-The top-level output holds the score per assignment and exercise and, in words, what the report's plots show.
+Made from the check results as data: each failed check's parts (:meth:`autograder.results.Failure.shown`, so a
+hidden check never shows its expected value; no check source is ever included) become labelled paragraphs, with
+the words unchanged (tools and tests search them for phrases). ``Expected`` and ``Seen`` values go in code spans or
+blocks, where whatever the student's code produced shows literally (never as markup or HTML); the hint, the
+mistake and the rule stay prose. The top-level output holds the points per assignment and exercise
+(:func:`autograder.results.totals`) and, in words, what the report's plots show.
 """
 from __future__ import annotations
 
 import re
 from typing import Iterable
 
-from autograder.results import GradingRun, by_exercise
-
-LABELS = ("Expected", "Seen", "Hint")
-_LABEL = re.compile(r"^(Expected|Seen|Hint):\s*(.*)$")
+from autograder.results import LABELS, LITERAL, CheckResult, GradingRun
 
 
-def check_output(text: str) -> str:
-    """One check's output as Markdown, with the same words."""
-    if not text.strip():
-        return ""
-    blocks = _labelled(text)
-    if blocks is None:
-        return code_block(text)
+def check_output(result: CheckResult) -> str:
+    """One check's failure as Markdown (empty for a pass)."""
     parts = []
-    for label, lines in blocks:
-        body = "\n".join(lines).strip()
-        if label == "Hint":
-            parts.append(f"**{label}:** " + "  \n".join(line.strip() for line in body.splitlines()))
-        elif "\n" in body:
-            parts.append(f"**{label}:**\n\n{code_block(body)}")
+    for name, value in result.shown:
+        label = LABELS[name]
+        if name in LITERAL:
+            body = value.strip("\n")
+            parts.append(f"**{label}:**\n\n{code_block(body)}" if "\n" in body else f"**{label}:** {code_span(body)}")
         else:
-            parts.append(f"**{label}:** {code_span(body)}")
+            parts.append(f"**{label}:** " + "  \n".join(line.strip() for line in value.strip().splitlines()))
     return "\n\n".join(parts)
-
-
-def _labelled(text: str) -> list[tuple[str, list[str]]] | None:
-    """``[(label, lines)]`` when the text is a check's Expected / Seen / Hint message, else None."""
-    blocks: list[tuple[str, list[str]]] = []
-    for line in text.splitlines():
-        match = _LABEL.match(line)
-        if match:
-            blocks.append((match.group(1), [match.group(2)]))
-        elif blocks:
-            blocks[-1][1].append(line)
-        else:
-            return None
-    return blocks or None
 
 
 def code_span(text: str) -> str:
@@ -81,10 +59,8 @@ def summary(run: GradingRun) -> str:
     """The top-level output: score, a table per exercise, what the plots show, notes."""
     lines = [f"## Score: {run.score:g} / {run.max_score:g}", "", "| assignment | exercise | points | checks passed |",
              "|---|---|---:|---:|"]
-    for (assignment, exercise), results in by_exercise(run.results).items():
-        got, top = sum(r.score for r in results), sum(r.max_score for r in results)
-        passed = sum(r.passed for r in results)
-        lines.append(f"| {assignment} | {exercise} | {got:g} / {top:g} | {passed} / {len(results)} |")
+    for (assignment, exercise), p in run.totals.exercises.items():
+        lines.append(f"| {assignment} | {exercise} | {p.score:g} / {p.max_score:g} | {p.passed} / {p.checks} |")
     lines += _plots(run)
     if run.isolation is not None:
         lines += ["", f"Isolation of your code while it was graded: {run.isolation.describe()}."]

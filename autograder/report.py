@@ -1,38 +1,43 @@
-"""The terminal view of a grading: one row per check, grouped by assignment and exercise, then the total."""
+"""The terminal view of a grading: one row per check, grouped by assignment and exercise, then the total.
+
+Made from the check results as data: points from :func:`autograder.results.totals`, each failure's parts from
+:meth:`autograder.results.Failure.shown` (a hidden check never shows its expected value), one "Label: value" line
+per part (:func:`autograder.results.plain_text`).
+"""
 from __future__ import annotations
 
 import shutil
 import textwrap
 
 from autograder.config import Config
-from autograder.results import GradingRun, by_exercise
+from autograder.results import GradingRun, by_exercise, plain_text
+
+#: Lines of a failure shown under its check (the HTML report shows the rest).
+MAX_FAILURE_LINES = 12
 
 
 def render_table(run: GradingRun, config: Config, *, width: int | None = None) -> str:
     width = width or min(110, max(72, shutil.get_terminal_size((100, 20)).columns))
+    points = run.totals
     lines: list[str] = []
-    groups = by_exercise(run.results)
     current = None
-    for (assignment, exercise), results in groups.items():
+    for (assignment, exercise), results in by_exercise(run.results).items():
         a = config.assignments[assignment]
         if assignment != current:
             current = assignment
-            got = sum(r.score for rs in groups.values() for r in rs if r.assignment == assignment)
-            top = sum(r.max_score for rs in groups.values() for r in rs if r.assignment == assignment)
-            lines += ["", _row(f"{assignment} - {a.title}", f"{got:g} / {top:g}", width), "=" * width]
-        ex_title = a.exercises[exercise].title
-        ex_got = sum(r.score for r in results)
-        ex_top = sum(r.max_score for r in results)
-        lines.append(_row(f"  {exercise}  {ex_title}", f"{ex_got:g} / {ex_top:g}", width))
+            p = points.assignments[assignment]
+            lines += ["", _row(f"{assignment} - {a.title}", f"{p.score:g} / {p.max_score:g}", width), "=" * width]
+        p = points.exercises[(assignment, exercise)]
+        lines.append(_row(f"  {exercise}  {a.exercises[exercise].title}", f"{p.score:g} / {p.max_score:g}", width))
         for r in results:
             mark = "ok  " if r.passed else "FAIL"
             tag = "" if r.visibility == "visible" else " (hidden)"
             lines.append(_row(f"    {mark} {r.title}{tag}", f"{r.score:g} / {r.max_score:g}", width))
-            if not r.passed and r.output:
-                for para in r.output.splitlines()[:12]:
-                    lines += textwrap.wrap(para, width=width - 4, initial_indent="         ",
-                                           subsequent_indent="                   ") or [""]
-    lines += ["-" * width, _row("Total", f"{run.score:g} / {run.max_score:g}", width)]
+            for para in plain_text(r.shown).splitlines()[:MAX_FAILURE_LINES]:
+                lines += textwrap.wrap(para, width=width - 4, initial_indent="         ",
+                                       subsequent_indent="                   ") or [""]
+    total = points.total
+    lines += ["-" * width, _row("Total", f"{total.score:g} / {total.max_score:g}", width)]
     if run.isolation is not None:
         lines.append(f"  isolation: {run.isolation.describe()}")
     lines += [f"  note: {n}" for n in run.notes]

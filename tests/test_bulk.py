@@ -4,19 +4,35 @@ from __future__ import annotations
 
 import csv
 import json
+import shutil
 import subprocess
 import sys
+import tempfile
 import zipfile
 from pathlib import Path
 
 import pytest
 
 from autograder.bulk import find_submissions
-from tests.conftest import KIT_ROOT
+from tests.conftest import KIT_ROOT, score_by_exercise
 from tests.test_adversarial import ATTACKS
-from tests.test_bulk_isolation import kit  # noqa: F401  (fixture: a snapshot of the grader to run from)
 from tests.test_engine import VICTIM, reference
 from tests.test_engine import fast_config  # noqa: F401  (fixture)
+
+@pytest.fixture(scope="module")
+def kit():
+    """A snapshot of the grader (autograder/, assignments/, data/, grading.yml) that grade-all runs from: its
+    fingerprints cover the grader's sources, so the re-run's "unchanged" must not depend on nobody editing the
+    working tree meanwhile."""
+    root = Path(tempfile.mkdtemp(prefix="ng-kit-"))
+    root.chmod(0o755)
+    ignore = shutil.ignore_patterns("__pycache__", "*.pyc")
+    for folder in ("autograder", "assignments", "data"):
+        shutil.copytree(KIT_ROOT / folder, root / folder, ignore=ignore)
+    shutil.copy2(KIT_ROOT / "grading.yml", root / "grading.yml")
+    yield root
+    shutil.rmtree(root, ignore_errors=True)
+
 
 STUB = (KIT_ROOT / "student_template" / f"{VICTIM}.py").read_text()
 #: References, stubs and half-done files (several of each), a hang and an attacker: every kind of row, twice over.
@@ -60,6 +76,12 @@ def test_a_class_grades_and_the_gradebook_matches_each_results_file(tmp_path, fa
         assert float(row["total"]) == pytest.approx(doc["score"]), student
         exercise_sum = sum(float(v) for k, v in row.items() if "/" in k)
         assert exercise_sum == pytest.approx(doc["score"]), student
+        for exercise, (score, _) in score_by_exercise(doc, VICTIM).items():
+            assert float(row[f"{VICTIM}/{exercise}"]) == pytest.approx(score), (student, exercise)
+        for test in doc["tests"]:  # each failure kept as data, a hidden check's without its expected value
+            failure = test["extra_data"].get("failure")
+            assert (failure is None) == test["extra_data"]["passed"], (student, test["name"])
+            assert failure is None or test["visibility"] == "visible" or "expected" not in failure
     assert float(by_student["student00"]["total"]) > 0
     assert float(by_student["student01"]["total"]) == 0
     assert float(by_student["hanger"]["total"]) == 0 and by_student["hanger"]["status"] == "ok"

@@ -20,7 +20,7 @@ from autograder.feedback import FeedbackSession, Gatherer, Panel, Plot, curve, l
 from autograder.figures import render_png
 from autograder.html_report import render_html, report_path
 from autograder.progress import Progress
-from autograder.results import CheckResult, GradingRun, to_gradescope
+from autograder.results import CheckResult, Failure, GradingRun, to_gradescope
 from autograder.sandbox import Worker
 from tests.conftest import KIT_ROOT
 
@@ -132,11 +132,15 @@ def test_figures_survive_nan_inf_and_flat_outputs():
         assert render_png(axes).startswith(PNG)
 
 
-def _run(panels=(), outputs=("",)) -> GradingRun:
-    results = tuple(
-        CheckResult("linear_neuron", "ex1", f"test_{i}", f"check {i}", 0.0, 2.0, "hidden" if i else "visible",
-                    False, out)
-        for i, out in enumerate(outputs))
+def _check(failure: Failure | None, *, hidden: bool = False, i: int = 0) -> CheckResult:
+    """A check of linear_neuron ex1 worth 2 points: passed without a failure, else failed with it."""
+    return CheckResult("linear_neuron", "ex1", f"test_{i}", f"check {i}", 0.0 if failure else 2.0, 2.0,
+                       "hidden" if hidden else "visible", failure is None, failure=failure)
+
+
+def _run(panels=(), failures=(None,)) -> GradingRun:
+    """The first check visible, the others hidden."""
+    results = tuple(_check(f, hidden=i > 0, i=i) for i, f in enumerate(failures))
     return GradingRun(results=results, execution_time=1.0, feedback=tuple(panels))
 
 
@@ -157,7 +161,7 @@ def test_the_page_never_embeds_a_broken_image():
 
 def test_the_page_escapes_student_text():
     evil = "<script>alert(1)</script>"
-    page = render_html(_run([_panel(message=evil)], outputs=(f"Seen:     {evil}\nHint:     h",)), cfg.load())
+    page = render_html(_run([_panel(message=evil)], failures=(Failure("wrong", "1", evil, "h"),)), cfg.load())
     assert evil not in page and "&lt;script&gt;" in page
 
 
@@ -169,9 +173,8 @@ def test_report_path_sits_next_to_the_results():
 # --- Gradescope Markdown ---------------------------------------------------------------------------------------------
 
 def test_markdown_keeps_every_word_and_shows_values_literally():
-    text = Failure("wrong", "grad_a = 0.5", "`rm -rf` <b>x</b> *y*", "use X.T @ (u - y) and zero_grad()").text(
-        show_expected=True)
-    md = markdown.check_output(text)
+    md = markdown.check_output(_check(Failure("wrong", "grad_a = 0.5", "`rm -rf` <b>x</b> *y*",
+                                              "use X.T @ (u - y) and zero_grad()")))
     assert "**Expected:** `grad_a = 0.5`" in md
     assert "``` `rm -rf` <b>x</b> *y* ```" in md or "`` `rm -rf` <b>x</b> *y* ``" in md
     assert "**Hint:** use X.T @ (u - y) and zero_grad()" in md
@@ -179,12 +182,16 @@ def test_markdown_keeps_every_word_and_shows_values_literally():
         assert phrase in md
 
 
-def test_markdown_hidden_checks_have_no_expected_and_other_messages_are_code():
-    hidden = Failure("wrong", "42", "41", "off by one").text(show_expected=False)
-    assert "Expected" not in markdown.check_output(hidden)
-    crash = "Your code raised ValueError: bad ```\n  at linear_neuron.py, line 3"
-    md = markdown.check_output(crash)
-    assert md.startswith("````text\n") and md.endswith("\n````") and crash in md
+def test_markdown_hidden_checks_have_no_expected_and_what_the_code_did_is_code():
+    hidden = markdown.check_output(_check(Failure("wrong", "42", "41", "off by one"), hidden=True))
+    assert "Expected" not in hidden and "42" not in hidden and "**Seen:** `41`" in hidden
+    crash = "Your code raised ValueError: bad ```"
+    md = markdown.check_output(_check(Failure("student_error", seen=crash, hint="at linear_neuron.py, line 3")))
+    assert md == f"**Seen:** ```` {crash} ````\n\n**Hint:** at linear_neuron.py, line 3"
+    trace = "Your code printed:\nline one\n```\nline two"
+    md = markdown.check_output(_check(Failure("student_problem", seen=trace)))
+    assert md == f"**Seen:**\n\n````text\n{trace}\n````"
+    assert markdown.check_output(_check(None)) == ""
 
 
 def test_markdown_cap_closes_an_open_fence():
@@ -196,7 +203,7 @@ def test_results_json_declares_markdown_and_stays_valid():
     import jsonschema
     schema = json.loads((KIT_ROOT / "autograder" / "results.schema.json").read_text())
     doc = to_gradescope(_run([_panel(axes=({"kind": "curves", "series": []},), summary="it fell")],
-                             outputs=("Seen:     1\nHint:     h", "")))
+                             failures=(Failure("wrong", "2", "1", "h"), Failure("not_run", seen="not run"))))
     jsonschema.validate(doc, schema)
     assert doc["output_format"] == doc["test_output_format"] == "md"
     assert "## Score: 0 / 4" in doc["output"] and "it fell" in doc["output"]

@@ -1,19 +1,25 @@
-"""The HTML report in a real browser: for the reference, the stubs and a mixed submission, headless Chromium opens
-results/report.html and every plot image loads, no console error occurs, stubs and crashes show messages instead of
-images, and hidden checks show no expected values. A screenshot of the reference report is kept as an artifact
+"""The views of a grading. First, every view made from the same check results as data (terminal table,
+results.json with its Markdown and extra_data, HTML report, gradebook, nbgrader check cell): a hidden check's
+expected value shows in none, the mistake and the rule show in each, and the points agree. Then the HTML report in
+a real browser: for the reference, the stubs and a mixed submission, headless Chromium opens results/report.html
+and every plot image loads, no console error occurs, stubs and crashes show messages instead of images, and hidden
+checks show no expected values. A screenshot of the reference report is kept as an artifact
 (results/report-reference.png). Chromium comes from Debian's packages: this module installs them when missing and
 fails, never skips, when it cannot.
 """
 from __future__ import annotations
 
 import base64
+import csv
 import fcntl
+import importlib.util
 import json
 import os
 import re
 import shutil
 import socket
 import subprocess
+import sys
 import tempfile
 import time
 import urllib.error
@@ -23,7 +29,13 @@ from pathlib import Path
 import pytest
 
 from autograder import config as cfg
-from tests.conftest import KIT_ROOT, run_grader
+from autograder.bulk import Row, write_gradebook
+from autograder.html_report import render_html
+from autograder.markdown import check_output
+from autograder.report import render_table
+from autograder.results import (FAILURE_KINDS, CheckResult, Failure, GradingRun, from_gradescope, to_gradescope,
+                                totals)
+from tests.conftest import KIT_ROOT, run_grader, score_by_exercise
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMEDRIVER = Path("/usr/bin/chromedriver")
@@ -49,6 +61,146 @@ return {
   title: document.title,
 };
 """
+
+
+# --- every view from the same results (no browser) -------------------------------------------------------------
+
+SECRET = "EXPECTED-OF-A-HIDDEN-CHECK-31415"   # a hidden check's expected value: no view may show it
+VISIBLE_EXPECTED = "EXPECTED-OF-A-VISIBLE-CHECK-2718"
+MISTAKE = "forgot the 1/m of the mean"
+RULE = "y has shape (n,), not (n, 1)"
+STUB = Failure("not_implemented", seen="Not implemented yet: fit (linear_neuron.py).",
+               hint="Fill in its `# YOUR CODE HERE` part.", where="linear_neuron.py, line 9, in fit")
+
+
+def _result(assignment: str, exercise: str, check_id: str, score: float, top: float, *, hidden: bool = False,
+            failure: Failure | None = None) -> CheckResult:
+    return CheckResult(assignment, exercise, check_id, f"the check {check_id}", score, top,
+                       "hidden" if hidden else "visible", failure is None, failure=failure)
+
+
+def _mixed_run() -> GradingRun:
+    """Two assignments; a visible and a hidden wrong answer, both naming a mistake and a rule; two identical stub
+    failures in a row; passes."""
+    wrong = dict(seen="0.25", hint="average the squared errors", mistake=MISTAKE, convention=RULE)
+    return GradingRun(results=(
+        _result("linear_neuron", "ex1", "test_visible", 0, 2, failure=Failure("wrong", VISIBLE_EXPECTED, **wrong)),
+        _result("linear_neuron", "ex1", "test_hidden", 0, 1.5, hidden=True, failure=Failure("wrong", SECRET, **wrong)),
+        _result("linear_neuron", "ex1", "test_passes", 1.5, 1.5),
+        _result("linear_neuron", "ex2", "test_stub_a", 0, 1, failure=STUB),
+        _result("linear_neuron", "ex2", "test_stub_b", 0, 2, failure=STUB),
+        _result("backprop", "ex1", "test_ok", 3, 3),
+        _result("backprop", "ex2", "test_ok_too", 0.5, 0.5, hidden=True),
+    ), execution_time=1.0)
+
+
+def _notebook_cell(doc: dict, assignment: str, exercise: str, capsys) -> tuple[str, float]:
+    """What the nbgrader check cell of ``exercise`` prints for the grading ``doc``, and the points it returns."""
+    name = "neurograde_nb_under_test"
+    if name not in sys.modules:
+        path = KIT_ROOT / "autograder" / "release" / "templates" / "nbgrader" / "neurograde_nb.py"
+        spec = importlib.util.spec_from_file_location(name, path)
+        sys.modules[name] = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(sys.modules[name])
+    nb = sys.modules[name]
+    nb.KIT = KIT_ROOT  # the kit beside a released notebook holds the same autograder/results.py
+    cell = nb.Exercise(assignment, exercise)
+    cell._grading = lambda: doc
+    capsys.readouterr()
+    points = cell.run()
+    return capsys.readouterr().out, points
+
+
+def _views(run: GradingRun, tmp_path: Path, capsys) -> dict[str, str]:
+    config = cfg.load()
+    doc = to_gradescope(run)
+    book = tmp_path / "gradebook.csv"
+    write_gradebook([Row("ada", "ok", 1.0, doc)], book, config)
+    cells = [_notebook_cell(doc, a, ex, capsys)[0] for a, ex in totals(run.results).exercises]
+    return {"terminal": render_table(run, config, width=100),
+            "markdown": doc["output"] + "\n".join(t["output"] for t in doc["tests"]),
+            "extra_data": json.dumps([t["extra_data"] for t in doc["tests"]]),
+            "html": render_html(run, config),
+            "gradebook": book.read_text(),
+            "notebook": "\n".join(cells)}
+
+
+def test_a_hidden_checks_expected_value_shows_in_no_view(tmp_path, capsys):
+    views = _views(_mixed_run(), tmp_path, capsys)
+    for view, text in views.items():
+        assert SECRET not in text, f"the {view} shows a hidden check's expected value"
+    assert SECRET not in json.dumps(to_gradescope(_mixed_run()))
+    for view in ("terminal", "markdown", "extra_data", "html", "notebook"):
+        assert VISIBLE_EXPECTED in views[view], f"the {view} does not show a visible check's expected value"
+        assert views[view].count(MISTAKE) >= 2 and views[view].count(RULE) >= 2, \
+            f"the {view} does not show the mistake and the rule of both wrong answers"
+    assert f"linear_neuron/ex1: {MISTAKE}" in views["gradebook"]
+
+
+def test_the_views_show_each_failure_part_with_its_label():
+    visible, hidden, *_ = _mixed_run().results
+    lines = render_table(GradingRun((hidden,), 0.0), cfg.load(), width=100).splitlines()
+    assert [line.strip() for line in lines if line.startswith("         ")] == [
+        "Seen:     0.25", "Hint:     average the squared errors", f"Mistake:  {MISTAKE}", f"Rule:     {RULE}"]
+    assert check_output(visible) == (f"**Expected:** `{VISIBLE_EXPECTED}`\n\n**Seen:** `0.25`\n\n"
+                                     f"**Hint:** average the squared errors\n\n**Mistake:** {MISTAKE}\n\n"
+                                     f"**Rule:** {RULE}")
+    page = render_html(GradingRun((visible, hidden), 0.0), cfg.load())
+    assert page.count('class="row expected"') == 1 and page.count('class="row mistake"') == 2
+    assert page.count('class="row convention"') == 2
+
+
+def test_the_points_agree_in_every_view(tmp_path, capsys):
+    run = _mixed_run()
+    points = totals(run.results)
+    doc = to_gradescope(run)
+    views = _views(run, tmp_path, capsys)
+    assert (points.total.score, points.total.max_score) == (5.0, 11.5) == (run.score, run.max_score)
+    assert doc["score"] == 5.0 and f"## Score: 5 / 11.5" in doc["output"]
+    table = views["terminal"].splitlines()
+    assert table[-1].startswith("Total") and table[-1].endswith("5 / 11.5")
+    book = next(csv.DictReader(views["gradebook"].splitlines()))
+    assert (book["total"], book["max"]) == ("5", "11.5")
+    for (assignment, exercise), p in points.exercises.items():
+        shown = f"{p.score:g} / {p.max_score:g}"
+        row = next(line for line in table if line.startswith(f"  {exercise}  ") and line.endswith(shown)
+                   and cfg.load().assignments[assignment].exercises[exercise].title in line)
+        assert row
+        assert f"| {assignment} | {exercise} | {shown} | {p.passed} / {p.checks} |" in doc["output"]
+        assert f">{shown}</span></h3>" in views["html"]
+        assert book[f"{assignment}/{exercise}"] == f"{p.score:g}"
+        assert score_by_exercise(doc, assignment)[exercise] == (p.score, p.max_score)
+        out, returned = _notebook_cell(doc, assignment, exercise, capsys)
+        assert returned == p.score and f"{assignment} {exercise}: {shown} points" in out
+    for assignment, p in points.assignments.items():
+        shown = f"{p.score:g} / {p.max_score:g}"
+        assert any(line.startswith(assignment) and line.endswith(shown) for line in table)
+        assert f'<span class="pts">{shown}</span></a>' in views["html"]
+
+
+def test_results_json_holds_the_checks_as_data_and_its_schema_guards_hidden_values():
+    import jsonschema
+    schema = json.loads((KIT_ROOT / "autograder" / "results.schema.json").read_text())
+    assert tuple(schema["$defs"]["failure"]["properties"]["kind"]["enum"]) == FAILURE_KINDS
+    run = _mixed_run()
+    doc = to_gradescope(run)
+    jsonschema.validate(doc, schema)
+    back = from_gradescope(json.loads(json.dumps(doc)))
+    assert [(r.check_id, r.title, r.score, r.passed, r.shown) for r in back] == \
+        [(r.check_id, r.title, r.score, r.passed, r.shown) for r in run.results]
+    assert back[0].failure == run.results[0].failure and back[3].failure.where == STUB.where
+    assert back[1].failure.expected == ""   # the hidden one was written without it
+    leaked = json.loads(json.dumps(doc))
+    leaked["tests"][1]["extra_data"]["failure"]["expected"] = SECRET
+    with pytest.raises(jsonschema.ValidationError):
+        jsonschema.validate(leaked, schema)
+
+
+def test_a_failure_repeated_by_consecutive_checks_shows_once_in_the_report_only(tmp_path, capsys):
+    views = _views(_mixed_run(), tmp_path, capsys)
+    assert views["html"].count("Not implemented yet") == 1 and views["html"].count("Same message as above.") == 1
+    for view in ("terminal", "markdown", "notebook"):
+        assert views[view].count("Not implemented yet") == 2, view
 
 
 # --- Chromium through chromedriver's W3C WebDriver API (plain HTTP, standard library only) -------------------

@@ -12,6 +12,7 @@ This file is part of the assignment: editing it changes nothing, nbgrader puts t
 from __future__ import annotations
 
 import hashlib
+import importlib.util
 import json
 import re
 import shutil
@@ -66,6 +67,23 @@ def module_source() -> str:
     return "\n".join([*dict.fromkeys(future), *body]) + "\n"
 
 
+def _results_module():
+    """The grader's own ``results`` module, shipped beside this notebook: reads results.json as check results
+    (each failure as data, from its test's extra_data), adds up the points and words a failure as the terminal
+    does. Loaded from its file alone (it imports nothing of the grader), so nothing else of the grader runs here."""
+    name = "_neurograde_results"
+    if name not in sys.modules:
+        spec = importlib.util.spec_from_file_location(name, KIT / "autograder" / "results.py")
+        module = importlib.util.module_from_spec(spec)
+        sys.modules[name] = module  # dataclasses look their module up while the file runs
+        try:
+            spec.loader.exec_module(module)
+        except BaseException:
+            del sys.modules[name]
+            raise
+    return sys.modules[name]
+
+
 class Exercise:
     """The checks of one exercise of one assignment."""
 
@@ -85,27 +103,27 @@ class Exercise:
         notebook and its feedback. When the grader itself cannot run, the cell says so and scores 0."""
         try:
             doc = self._grading()
+            if doc is None:
+                return 0.0
+            results = _results_module()
+            checks = [r for r in results.from_gradescope(doc)
+                      if (r.assignment, r.exercise) == (self.assignment, self.exercise)]
+            points = results.totals(checks).total
         except Exception as exc:  # the grader's failure, not the student's: say so, score 0
             print(f"{self.assignment} {self.exercise}: the grader could not run ({type(exc).__name__}): 0 points. "
                   "Tell your instructor.")
             return 0.0
-        if doc is None:
-            return 0.0
-        tests = [t for t in doc["tests"] if t["tags"] == [self.assignment, self.exercise]]
-        score = sum(t["score"] for t in tests)
-        top = sum(t["max_score"] for t in tests)
-        if not tests:
+        if not checks:
             print(f"{self.exercise}: no check runs here; this exercise is graded by hidden checks only.")
             return 0.0
-        print(f"{self.assignment} {self.exercise}: {score:g} / {top:g} points")
-        for t in tests:
-            mark = "ok  " if t["score"] >= t["max_score"] else "FAIL"
-            hidden = "" if t["visibility"] == "visible" else " (hidden)"
-            title = t["name"].split(": ", 1)[-1]
-            print(f"  {mark} {title}{hidden}  {t['score']:g} / {t['max_score']:g}")
-            if t["output"] and t["score"] < t["max_score"]:
-                print("       " + t["output"].replace("\n", "\n       "))
-        return float(round(score, 6))
+        print(f"{self.assignment} {self.exercise}: {points.score:g} / {points.max_score:g} points")
+        for r in checks:
+            mark = "ok  " if r.passed else "FAIL"
+            hidden = "" if r.visibility == "visible" else " (hidden)"
+            print(f"  {mark} {r.title}{hidden}  {r.score:g} / {r.max_score:g}")
+            if r.shown:  # the parts a student may read (results.Failure.shown): never a hidden check's expected value
+                print("       " + results.plain_text(r.shown).replace("\n", "\n       "))
+        return float(round(points.score, 6))
 
     # -- grading -------------------------------------------------------------------------------------------
     def _grading(self) -> dict | None:
