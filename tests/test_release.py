@@ -19,11 +19,17 @@ from pathlib import Path
 import pytest
 import yaml
 
+import numpy as np
+
+from autograder import assignment as parts
 from autograder import config as cfg
+from autograder import wire
+from autograder.cli import QUIET_GRADE_FLAGS, build_parser
 from autograder.limits import why_no_drop
-from autograder.release import gradescope
-from autograder.release.common import (Release, check_functions, cut_functions, find_leaks, reduced_grading,
-                                       unzip)
+from autograder.recorded import RECORD_FILE, Recorded
+from autograder.release import gradescope, leakprobe, prune
+from autograder.release.common import (Release, check_functions, cut_functions, find_leaks,
+                                       implementation_problems, oracle_problems, reduced_grading, unzip)
 from autograder.release.measure import measure
 from autograder.stubs import make_stub
 from tests.conftest import KIT_ROOT
@@ -78,12 +84,186 @@ def test_leak_scan_finds_reference_code_and_hidden_checks(tmp_path):
         (tmp_path / "ref" / f"{a}.py").write_text(make_stub(RELEASE.reference(a)) + "\n"
                                                   + RELEASE.reference(a).replace("### BEGIN SOLUTION", "")
                                                   .replace("### END SOLUTION", ""))
-        assert any("reference" in p for p in find_leaks(tmp_path / "ref", RELEASE)), a
+        assert any("reference" in p for p in find_leaks(tmp_path / "ref", RELEASE, implementations=False)), a
         if RELEASE.hidden_ids(a):
             (tmp_path / "checks.py").write_text(RELEASE.checks_file(a).read_text())
-            problems = find_leaks(tmp_path / "checks.py", RELEASE)
+            problems = find_leaks(tmp_path / "checks.py", RELEASE, implementations=False)
             assert any("hidden check" in p for p in problems), a
 
+
+def test_the_quiet_grade_flags_are_options_of_grade():
+    args = build_parser().parse_args(["grade", *QUIET_GRADE_FLAGS])
+    assert args.command == "grade" and QUIET_GRADE_FLAGS
+
+
+# -- what students get of a checks file: no hidden check, no helper only hidden checks used, no oracle -------------
+
+CHECKS = '''"""Checks."""
+import numpy as np
+
+from assignments.demo import oracle
+from assignments.demo.mistakes import NAMED
+
+#: seeds of the hidden check only
+_HIDDEN_SEEDS = (0, 1)
+_TOLERANCE = 1e-6
+PUBLIC_HINT = "public names stay"
+
+EXPECTED = Recorded("demo", {"path": lambda oracle: oracle.path(_data())})
+
+
+def _data():
+    return np.arange(3.0)
+
+
+# the oracle's replay, used by the hidden check only
+def _replay(x):
+    return oracle.replay(x) + _HIDDEN_SEEDS[0]
+
+
+def _close(a, b):
+    return abs(a - b) < _TOLERANCE
+
+
+@pytest.mark.slow
+def test_visible(student):
+    """Title."""
+    assert _close(student.f(_data()), EXPECTED["path"])
+
+
+def test_hidden(student):
+    assert _close(student.f(1), _replay(1))
+'''
+
+
+def test_pruning_cuts_hidden_checks_their_helpers_and_the_unused_oracle_import():
+    out = prune.prune_checks(CHECKS, ["test_hidden"])
+    assert check_functions(out) == ["test_visible"] and "@pytest.mark.slow" in out
+    for gone in ("test_hidden", "_replay", "_HIDDEN_SEEDS", "seeds of the hidden check", "the oracle's replay",
+                 "from assignments.demo import oracle"):
+        assert gone not in out, gone
+    for kept in ("def _data", "def _close", "_TOLERANCE = 1e-6", "PUBLIC_HINT", "EXPECTED = Recorded",
+                 "from assignments.demo.mistakes import NAMED", '"""Checks."""'):
+        assert kept in out, kept
+    assert prune.oracle_uses(out) == [] and prune.unreachable_helpers(out) == []
+    assert prune.oracle_uses(CHECKS) == [4, 21]     # the import and the hidden helper's call; not the lambda
+    # a helper that visible code still reaches keeps the oracle import, and the release refuses it
+    still = prune.prune_checks(CHECKS.replace("_close(student.f(_data()), EXPECTED[\"path\"])",
+                                              "_close(student.f(_data()), _replay(0))"), ["test_hidden"])
+    assert "from assignments.demo import oracle" in still and prune.oracle_uses(still)
+
+
+def test_pruning_keeps_helpers_another_shipped_module_imports():
+    out = prune.prune_checks(CHECKS, ["test_hidden"], keep={"_replay"})
+    assert "def _replay" in out and "_HIDDEN_SEEDS = (0, 1)" in out and "import oracle" in out
+
+
+def test_an_oracle_file_or_an_oracle_import_is_a_leak_where_students_get_it(tmp_path):
+    folder = tmp_path / "bundle" / "assignments" / "demo"
+    folder.mkdir(parents=True)
+    (folder / "oracle.py").write_text("def f():\n    return 1\n")
+    (folder / "feedback.py").write_text("from assignments.demo import oracle\n\n\ndef g():\n    return oracle.f()\n")
+    (folder / "checks.py").write_text("import importlib\nORACLE = importlib.import_module('assignments.demo.oracle')\n")
+    (folder / "mistakes.py").write_text("E = {'k': lambda oracle: oracle.f()}\n")
+    problems = oracle_problems(tmp_path / "bundle")
+    assert len(problems) == 3 and not any("mistakes.py" in p for p in problems), problems
+    assert any("oracle.py: the oracle" in p for p in problems)
+    assert any("feedback.py: imports or uses the oracle (line 1, 5)" in p for p in problems), problems
+
+
+# -- the leak scan: no implementation of an exercise ---------------------------------------------------------------
+
+def test_the_leak_probe_has_a_case_or_a_reason_for_every_exercise():
+    for a in ASSIGNMENTS:
+        exercises = leakprobe.solved_exercises(RELEASE.reference(a))
+        assert exercises and leakprobe.unprobed(a, RELEASE.reference(a)) == [], a
+        probed = {c.exercise for c in leakprobe.cases_for(a, RELEASE.reference(a))}
+        assert probed | set(leakprobe.NOT_PROBED.get(a, {})) == set(exercises), a
+        assert not probed & set(leakprobe.NOT_PROBED.get(a, {})), a
+
+
+def test_every_accepted_oracle_is_in_the_kit_with_a_reason():
+    for a, entries in leakprobe.ACCEPTED.items():
+        assert a in ASSIGNMENTS
+        for qualified, why in entries.items():
+            module, _, function = qualified.rpartition(".")
+            path = KIT_ROOT.joinpath(*module.split(".")).with_suffix(".py")
+            assert path.is_file() and f"def {function}(" in path.read_text(), qualified
+            assert why.strip(), qualified
+
+
+#: What a student would copy out of a bundle: backprop's backward (the delta recursion) as a function, the
+#: linear neuron's 1-D update step, and the same step with other parameter names (found positionally); next to
+#: them, helpers that compute nothing an exercise returns.
+PLANTED = '''
+import numpy as np
+
+
+def _sig(z):
+    return 1.0 / (1.0 + np.exp(-z))
+
+
+def _grads(params, X, y):
+    L = len(params) // 2
+    acts = [X]
+    for l in range(1, L + 1):
+        acts.append(_sig(acts[-1] @ params[f"W{l}"] + params[f"b{l}"]))
+    delta = 2.0 * (acts[-1] - y) / acts[-1].size * acts[-1] * (1 - acts[-1])
+    out = {}
+    for l in range(L, 0, -1):
+        out[f"dW{l}"] = acts[l - 1].T @ delta
+        out[f"db{l}"] = delta.sum(axis=0, keepdims=True)
+        if l > 1:
+            delta = delta @ params[f"W{l}"].T * acts[l - 1] * (1 - acts[l - 1])
+    return out
+
+
+def step_1d(x, y, a, b, lr):
+    err = a * x + b - y
+    return a - lr * np.mean(err * x), b - lr * np.mean(err)
+
+
+def renamed(p, q, r, s, t, k):
+    for _ in range(k):
+        e = r * p + s - q
+        r, s = r - t * np.mean(e * p), s - t * np.mean(e)
+    return {"slope": r, "intercept": s}
+
+
+def shape_of(X):
+    return X.shape
+
+
+def identity(x, y):
+    return x, y
+
+
+def mean_target(y):
+    return float(np.mean(y))
+'''
+
+
+def test_the_leak_scan_catches_a_planted_copy_of_backward_and_of_an_update_step(tmp_path):
+    folder = tmp_path / "bundle" / "assignments" / "demo"
+    folder.mkdir(parents=True)
+    (tmp_path / "bundle" / "assignments" / "__init__.py").write_text("")
+    (folder / "__init__.py").write_text("")
+    (folder / "helpers.py").write_text(PLANTED)
+    problems = implementation_problems(tmp_path / "bundle", RELEASE)
+    text = "\n".join(problems)
+    assert "assignments.demo.helpers._grads computes what backprop's exercise NeuralNetworkScratch.backward" in text
+    assert "assignments.demo.helpers.step_1d computes what linear_neuron's exercise LinearNeuron1D.fit" in text
+    assert "assignments.demo.helpers.renamed computes what linear_neuron's exercise LinearNeuron1D.fit" in text
+    assert "helpers._sig computes what backprop's exercise sigmoid" in text
+    for innocent in ("shape_of", "identity", "mean_target"):
+        assert f"helpers.{innocent} " not in text, problems
+    # the same module in a zip; and what only graders get is not probed
+    zipped = tmp_path / "bundle.zip"
+    with zipfile.ZipFile(zipped, "w") as zf:
+        for path in (tmp_path / "bundle").rglob("*.py"):
+            zf.write(path, path.relative_to(tmp_path / "bundle").as_posix())
+    assert any("_grads computes" in p for p in find_leaks(zipped, RELEASE))
+    assert not any("computes" in p for p in find_leaks(zipped, RELEASE, hidden_allowed=True))
 
 # -- the student bundle --------------------------------------------------------------------------------------------
 
@@ -94,10 +274,59 @@ def test_student_bundle_and_zip_hold_no_reference_and_no_hidden_check(dist):
     assert find_leaks(folder, RELEASE) == []
     assert find_leaks(dist / "student.zip", RELEASE) == []
     for a in ASSIGNMENTS:
-        shipped = check_functions((folder / "autograder" / "checks" / f"{a}.py").read_text())
+        shipped = check_functions((folder / "assignments" / a / "checks.py").read_text())
         assert shipped == [c.id for c in CONFIG.assignments[a].checks() if not c.hidden
                            and c.id in shipped], "a visible check went missing"
         assert set(shipped) == {c.id for c in CONFIG.assignments[a].checks() if not c.hidden}
+
+
+def test_student_bundle_has_no_oracle_and_no_helper_only_hidden_checks_used(dist):
+    folder = dist / "student"
+    assert not list(folder.rglob("oracle.py")) and not list(folder.rglob("bugzoo.py"))
+    assert oracle_problems(folder) == []
+    for a in ASSIGNMENTS:
+        text = (folder / "assignments" / a / "checks.py").read_text()
+        assert prune.unreachable_helpers(text) == [], a
+        assert prune.oracle_uses(text) == [], a
+        kit = prune.unreachable_helpers(prune.cut_functions(RELEASE.checks_file(a).read_text(),
+                                                            RELEASE.hidden_ids(a)))
+        assert not any(f"def {name}(" in text or f"\n{name} =" in text for name in kit), a
+
+
+def _kit_recorded(a: str) -> dict[str, Recorded]:
+    """{"module.NAME": instance} of the Recorded values the kit's shipped modules of ``a`` define."""
+    found = {}
+    for path in parts.shipped_parts(a, to_students=True):
+        if path.suffix == ".py" and "Recorded" in path.read_text():
+            module = parts.part(a, path.stem)
+            found |= {f"{path.stem}.{n}": v for n, v in vars(module).items() if isinstance(v, Recorded)}
+    return found
+
+
+def _same(x, y) -> bool:
+    if isinstance(x, dict):
+        return isinstance(y, dict) and x.keys() == y.keys() and all(_same(x[k], y[k]) for k in x)
+    if isinstance(x, (list, tuple)) and not np.isscalar(x):
+        return len(x) == len(y) and all(_same(a, b) for a, b in zip(x, y))
+    return bool(np.array_equal(np.asarray(x), np.asarray(y), equal_nan=True))
+
+
+def test_student_bundle_records_the_oracles_expected_values(dist):
+    """Every value a shipped module declares with Recorded is in the bundle's expected.json, equal to what the kit's
+    oracle computes (and the file holds nothing else)."""
+    for a in ASSIGNMENTS:
+        path = dist / "student" / "assignments" / a / RECORD_FILE
+        declared = _kit_recorded(a)
+        if not declared:
+            assert not path.exists(), a
+            continue
+        recorded = {k: wire.decode(v) for k, v in json.loads(path.read_text()).items()}
+        keys = {k for r in declared.values() for k in r.computations}
+        assert set(recorded) <= keys and recorded, a
+        for instance in declared.values():
+            for key in instance.computations:
+                if key in recorded:
+                    assert _same(recorded[key], instance[key]), (a, key)
 
 
 def test_student_zip_holds_the_bundle(dist):
@@ -231,7 +460,7 @@ def test_gradescope_finds_files_in_a_subfolder_and_ignores_symlinks(dist, tmp_pa
     assert "my_project" in proc.stdout and all("killed by signal" in t["output"] for t in doc["tests"])
     shutil.rmtree(root / "results")
     shutil.rmtree(root / "submission" / "my_project")
-    (root / "submission" / f"{a}.py").symlink_to(root / "source" / "autograder" / "checks" / f"{a}.py")
+    (root / "submission" / f"{a}.py").symlink_to(root / "source" / "assignments" / a / "checks.py")
     doc, _ = run_autograder(root)
     assert doc["score"] == 0 and all("missing" in t["output"] for t in doc["tests"])
 

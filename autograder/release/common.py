@@ -1,5 +1,7 @@
-"""Steps shared by the release targets: what to ship, the engine without hidden checks, reduced grading.yml files,
-deterministic zips, and the leak scan that proves no reference code and no hidden check left the kit.
+"""Steps shared by the release targets: what to ship, the engine without hidden checks (nor the oracle, nor the
+helpers only they used), the expected values recorded for the visible checks, reduced grading.yml files,
+deterministic zips, and the leak scan that proves no reference code, no hidden check, no oracle and no
+implementation of an exercise left the kit.
 
 Every target is an ordered list of :class:`Step` s (small functions of a :class:`Release`), printed as they run,
 so an instructor can read what a release does in the order it does it.
@@ -23,6 +25,8 @@ import yaml
 from autograder import config as cfg
 from autograder import assignment as parts
 from autograder.config import KIT_ROOT
+from autograder.release import leakprobe, prune
+from autograder.release.prune import cut_functions, function_spans
 from autograder.stubs import BEGIN, END
 
 #: Engine modules students and graders never need: stub generation reads reference/ (and spells the solution
@@ -103,21 +107,7 @@ def quiet_grade_flags() -> list[str]:
     return list(QUIET_GRADE_FLAGS)
 
 
-# -- cutting check functions out of a checks file --------------------------------------------------------------
-
-def _function_spans(source: str) -> dict[str, tuple[int, int]]:
-    """{name: (first line, last line)} (1-based, inclusive) of each top-level function: its decorators and the
-    comment lines directly above it included (a comment there describes the check)."""
-    lines = source.splitlines()
-    spans = {}
-    for node in ast.parse(source).body:
-        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
-            start = min([node.lineno, *(d.lineno for d in node.decorator_list)])
-            while start > 1 and lines[start - 2].lstrip().startswith("#"):
-                start -= 1
-            spans[node.name] = (start, node.end_lineno)
-    return spans
-
+# -- check functions of a checks file ----------------------------------------------------------------------------
 
 def check_functions(source: str) -> list[str]:
     """The check functions (top-level ``test_*``) of a checks file, in file order."""
@@ -125,22 +115,9 @@ def check_functions(source: str) -> list[str]:
             if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef)) and n.name.startswith("test_")]
 
 
-def cut_functions(source: str, names: Iterable[str]) -> str:
-    """``source`` without the top-level functions ``names`` (decorators and leading comments included); the rest
-    of the text is kept as it is, with runs of blank lines left by a cut shortened to two."""
-    spans = _function_spans(source)
-    names = set(names)
-    if missing := names - set(spans):
-        raise ReleaseError(f"no top-level function {', '.join(sorted(missing))} to cut")
-    drop = {line for name in names for line in range(spans[name][0], spans[name][1] + 1)}
-    kept = [line for number, line in enumerate(source.splitlines(keepends=True), start=1) if number not in drop]
-    text = re.sub(r"\n{4,}", "\n\n\n", "".join(kept))
-    return text.rstrip("\n") + "\n"
-
-
 def function_source(source: str, name: str) -> str:
     """The text of one top-level function, decorators and leading comments included."""
-    start, end = _function_spans(source)[name]
+    start, end = function_spans(source)[name]
     return "".join(source.splitlines(keepends=True)[start - 1:end])
 
 
@@ -200,8 +177,9 @@ def copy_tree(src: Path, dst: Path) -> None:
 
 def copy_engine(release: Release, dest: Path, assignments: Iterable[str], *, hidden: bool) -> Path:
     """Copy the grading engine into ``dest/autograder`` (every module but the release tooling) and the folders
-    ``dest/assignments/<a>/`` of ``assignments``: for students (not ``hidden``) without the oracle and with every
-    hidden check function cut out of checks.py; never the bug zoo."""
+    ``dest/assignments/<a>/`` of ``assignments``; never the bug zoo. For students (not ``hidden``): without the
+    oracle, checks.py without its hidden checks and the private helpers only they reached
+    (:func:`prune.prune_checks`), and no module importing the oracle when nothing in it uses it any more."""
     src = release.kit / "autograder"
     out = dest / "autograder"
 
@@ -217,13 +195,35 @@ def copy_engine(release: Release, dest: Path, assignments: Iterable[str], *, hid
     for a in assignments:
         target = dest / "assignments" / a
         target.mkdir(parents=True, exist_ok=True)
-        for path in parts.shipped_parts(a, to_students=not hidden):
+        shipped = parts.shipped_parts(a, to_students=not hidden)
+        for path in shipped:
             shutil.copyfile(path, target / path.name)
+        if hidden:
+            continue
+        for path in shipped:
+            if path.suffix == ".py" and path.name != "checks.py":
+                (target / path.name).write_text(prune.drop_unused_oracle_imports(path.read_text()))
         source = release.checks_file(a).read_text()
-        if not hidden:
-            source = cut_functions(source, [c for c in release.hidden_ids(a) if c in check_functions(source)])
-        (target / "checks.py").write_text(source)
+        used_elsewhere = imported_names(shipped, f"assignments.{a}.checks")
+        try:
+            (target / "checks.py").write_text(prune.prune_checks(source, release.hidden_ids(a), keep=used_elsewhere))
+        except prune.PruneError as exc:
+            raise ReleaseError(f"assignments/{a}/checks.py: {exc}") from None
     return out
+
+
+def imported_names(paths: Iterable[Path], module: str) -> set[str]:
+    """Names the Python files ``paths`` import from ``module`` (``from <module> import x``)."""
+    package, _, leaf = module.rpartition(".")
+    names: set[str] = set()
+    for path in paths:
+        if path.suffix != ".py":
+            continue
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.ImportFrom):
+                if node.module == module or (node.level == 1 and node.module == leaf):
+                    names |= {a.name for a in node.names}
+    return names
 
 
 def copy_data(release: Release, dest: Path) -> None:
@@ -244,6 +244,95 @@ def verify_engine(folder: Path, assignments: Iterable[str]) -> None:
                 cfg.match_checks(config.assignments[a], functions)
             except cfg.ConfigError as exc:
                 raise ReleaseError(f"{folder.name}: {exc}") from None
+
+
+# -- expected values recorded for the visible checks ----------------------------------------------------------------
+
+def _top_level_names(source: str) -> set[str]:
+    names = set()
+    for node in ast.parse(source).body:
+        targets = node.targets if isinstance(node, ast.Assign) else [node.target] if isinstance(node, ast.AnnAssign) \
+            else []
+        names |= {t.id for t in targets if isinstance(t, ast.Name)}
+    return names
+
+
+def record_expected(release: Release, dest: Path, assignments: Iterable[str]) -> dict[str, int]:
+    """Write ``dest/assignments/<a>/expected.json``: every value declared by a module-level
+    :class:`~autograder.recorded.Recorded` that the modules shipped in ``dest/assignments/<a>/`` still define,
+    computed from the kit's oracle (:meth:`Recorded.record`). Returns {assignment: number of values}; an
+    assignment with nothing to record gets no file."""
+    from autograder.recorded import RECORD_FILE, MissingRecord, Recorded
+
+    counts = {}
+    for a in assignments:
+        folder = dest / "assignments" / a
+        values: dict[str, object] = {}
+        for path in sorted(folder.glob("*.py")):
+            text = path.read_text()
+            if "Recorded" not in text:
+                continue
+            kept = _top_level_names(text)
+            module = parts.part(a, path.stem)
+            for name, obj in vars(module).items() if module else ():
+                if not (isinstance(obj, Recorded) and name in kept):
+                    continue
+                if obj.assignment != a:
+                    raise ReleaseError(f"assignments/{a}/{path.name}: {name} records values of {obj.assignment}")
+                try:
+                    recorded = obj.record()
+                except MissingRecord as exc:
+                    raise ReleaseError(f"assignments/{a}/{path.name}: {name}: {exc}") from None
+                for key, value in recorded.items():
+                    if key in values and values[key] != value:
+                        raise ReleaseError(f"assignments/{a}: two different expected values are named {key!r}")
+                    values[key] = value
+        if values:
+            (folder / RECORD_FILE).write_text(json.dumps(values, sort_keys=True) + "\n")
+        counts[a] = len(values)
+    return counts
+
+
+#: Run in a bundle (its folder first on sys.path, no oracle there): reads every declared expected value.
+_READ_RECORDED = """
+import importlib, json, pathlib, sys
+root = pathlib.Path(sys.argv[1])
+sys.path.insert(0, str(root))
+from autograder.recorded import Recorded
+problems = []
+for a in json.loads(sys.argv[2]):
+    for path in sorted((root / "assignments" / a).glob("*.py")):
+        if "Recorded" not in path.read_text():
+            continue
+        module = importlib.import_module(f"assignments.{a}.{path.stem}")
+        for name, obj in vars(module).items():
+            if isinstance(obj, Recorded):
+                for key in obj.computations:
+                    try:
+                        obj[key]
+                    except Exception as exc:
+                        problems.append(f"assignments/{a}/{path.name}: {name}[{key!r}]: {exc}")
+print(json.dumps(problems))
+"""
+
+
+def verify_recorded(folder: Path, assignments: Iterable[str]) -> None:
+    """In the bundle ``folder`` (no oracle), every expected value its modules declare is read from its file."""
+    import subprocess
+    import sys
+    import tempfile
+
+    with tempfile.TemporaryDirectory(prefix="neurograde-recorded-") as cwd:
+        proc = subprocess.run([sys.executable, "-I", "-B", "-c", _READ_RECORDED, str(folder),
+                               json.dumps(list(assignments))], capture_output=True, text=True, cwd=cwd, timeout=600,
+                              env={"PATH": "/usr/bin:/bin", "HOME": cwd, "MPLCONFIGDIR": cwd, "MPLBACKEND": "Agg"})
+    try:
+        problems = json.loads(proc.stdout.strip().splitlines()[-1])
+    except (ValueError, IndexError):
+        raise ReleaseError(f"{folder}: its modules could not be imported to read the expected values:\n"
+                           f"{proc.stderr[-2000:]}") from None
+    if problems:
+        raise ReleaseError(f"{folder}: expected values that cannot be read:\n  " + "\n  ".join(problems))
 
 
 # -- zips -----------------------------------------------------------------------------------------------------
@@ -391,10 +480,13 @@ def _leak_index(release: Release) -> _LeakIndex:
     return _LeakIndex(fingerprints, ref_bodies, hidden)
 
 
-def find_leaks(path: Path, release: Release, *, hidden_allowed: bool = False) -> list[str]:
+def find_leaks(path: Path, release: Release, *, hidden_allowed: bool = False,
+               implementations: bool | None = None) -> list[str]:
     """Everything in ``path`` (folder or zip) that should not be there: the solution markers, windows of
     reference solution code, a function body equal to a reference body that holds a solution, and, unless
-    ``hidden_allowed``, any hidden check (its id, its title, or its body)."""
+    ``hidden_allowed`` (what only graders get), any hidden check (its id, its title, or its body), the oracle or
+    a use of it, and (``implementations``, by default where hidden checks are not allowed) any function that
+    computes an exercise's answer."""
     index = _leak_index(release)
     fingerprints = index.fingerprints
     sizes = {len(fp) for fp in fingerprints}
@@ -419,7 +511,85 @@ def find_leaks(path: Path, release: Release, *, hidden_allowed: bool = False) ->
                 problems.append(f"{name}: holds the title of the hidden check {cid}: {title!r}")
             if any(found & hidden_bodies for found in bodies.values()):
                 problems.append(f"{name}: holds the body of the hidden check {cid}")
+    if not hidden_allowed:
+        problems += oracle_problems(path)
+    if implementations if implementations is not None else not hidden_allowed:
+        problems += implementation_problems(path, release)
     return sorted(set(problems))
+
+
+def _engine_file(name: str) -> bool:
+    """A file of the grading engine (autograder/...), as opposed to an assignment's modules or a loose file."""
+    return "autograder" in re.split(r"[/!]", name)[:-1]
+
+
+def oracle_problems(path: Path) -> list[str]:
+    """An oracle file, or a Python text of an assignment (or a notebook cell) that imports or uses the oracle."""
+    problems = []
+    for name, text in shipped_texts(path):
+        if re.search(rf"(^|[/!]){prune.ORACLE}\.py$", name):
+            problems.append(f"{name}: the oracle (it implements the exercises) must not ship to students")
+            continue
+        if _engine_file(name) or not (name.endswith(".py") or "#cell" in name):
+            continue
+        try:
+            lines = prune.oracle_uses(text)
+        except (SyntaxError, ValueError):
+            continue
+        if lines:
+            problems.append(f"{name}: imports or uses the oracle (line {', '.join(map(str, lines[:5]))}); students "
+                            "get recorded values instead (autograder.recorded)")
+    return problems
+
+
+def _materialized(path: Path, tmp: Path) -> Path:
+    """A folder holding the Python files of ``path`` (a folder as it is; a zip unpacked; a file copied)."""
+    if path.is_dir():
+        return path
+    if path.suffix == ".zip":
+        with zipfile.ZipFile(path) as zf:
+            zf.extractall(tmp)
+        return tmp
+    shutil.copyfile(path, tmp / path.name)
+    return tmp
+
+
+def implementation_problems(path: Path, release: Release) -> list[str]:
+    """Functions shipped in ``path`` that compute an exercise's answer (:mod:`autograder.release.leakprobe`), and
+    exercises the probe has no case for."""
+    import tempfile
+
+    problems = []
+    cases = []
+    for a in release.assignments:
+        reference = release.reference(a)
+        problems += [f"{a}: the leak probe has no case for the exercise {e} (add one to "
+                     "autograder/release/leakprobe.py, or say in NOT_PROBED why nothing can be copied from it)"
+                     for e in leakprobe.unprobed(a, reference)]
+        cases += leakprobe.cases_for(a, reference)
+    with tempfile.TemporaryDirectory(prefix="neurograde-leakscan-") as tmp:
+        folder = _materialized(path, Path(tmp))
+        try:
+            findings, broken = leakprobe.scan(folder, cases, fallback=release.kit)
+        except RuntimeError as exc:
+            raise ReleaseError(str(exc)) from None
+    seen = {}
+    for f in findings:
+        seen.setdefault((f["module"], f["function"], f["assignment"], f["exercise"]), []).append(
+            f"{f['result']}, called {f['call']}")
+    for (module, function, a, exercise), how in sorted(seen.items()):
+        finding = (f"{path.name}: {module}.{function} computes what {a}'s exercise {exercise} must return "
+                   f"({'; '.join(dict.fromkeys(how))})")
+        accepted = leakprobe.ACCEPTED.get(a, {}).get(f"{module}.{function}")
+        if accepted:
+            note = f"leak probe: {finding}; accepted: {accepted}"
+            if note not in release.notes:
+                release.notes.append(note)
+        else:
+            problems.append(f"{finding}: an implementation of the exercise")
+    problems += [f"{path.name}: {b} (cannot be probed for implementations)" for b in broken
+                 if not b.startswith("autograder.")]
+    return problems
 
 
 def assert_no_leaks(path: Path, release: Release, *, hidden_allowed: bool = False) -> None:

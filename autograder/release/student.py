@@ -1,13 +1,14 @@
 """The student bundle ``dist/student/`` and ``dist/student.zip``: stubs, handouts, data, the engine with the
-visible checks only, a README and a Makefile whose ``make grade`` bootstraps its own .venv."""
+visible checks only (no oracle: the expected values they need are recorded as data), a README and a Makefile
+whose ``make grade`` bootstraps its own .venv."""
 from __future__ import annotations
 
 import shutil
 from pathlib import Path
 
-from autograder.release.common import (Release, Step, assert_no_leaks, copy_data, copy_engine, copy_tree,
-                                       reduced_grading, shipped_threshold_reads, verify_engine, write_grading,
-                                       write_zip)
+from autograder.release.common import (Release, Step, assert_no_leaks, copy_data, copy_engine, record_expected,
+                                       reduced_grading, shipped_threshold_reads, verify_engine, verify_recorded,
+                                       write_grading, write_zip)
 from autograder import assignment as parts
 from autograder.stubs import make_stub
 
@@ -55,6 +56,13 @@ def copy_visible_engine(release: Release) -> None:
     copy_engine(release, folder(release), release.assignments, hidden=False)
 
 
+def record_expected_values(release: Release) -> None:
+    """assignments/<a>/expected.json: the values the visible checks and the plots read, computed by the oracle."""
+    for a, count in record_expected(release, folder(release), release.assignments).items():
+        if count:
+            release.log(f"    {a}: {count} expected values")
+
+
 def write_visible_grading(release: Release) -> None:
     reads = shipped_threshold_reads(folder(release), release.assignments)
     raw = reduced_grading(release.raw, release.assignments, keep_hidden=False, thresholds=reads)
@@ -80,8 +88,10 @@ def write_readme_and_makefile(release: Release) -> None:
 
 
 def verify(release: Release) -> None:
-    """The bundle's grading.yml and checks agree, and nothing from reference/ or the hidden checks is inside."""
+    """The bundle's grading.yml and checks agree, its expected values all read from their files, and nothing from
+    reference/, the hidden checks or the oracle is inside, nor any function computing an exercise's answer."""
     verify_engine(folder(release), release.assignments)
+    verify_recorded(folder(release), release.assignments)
     assert_no_leaks(folder(release), release)
 
 
@@ -95,10 +105,14 @@ STEPS = [
     Step("generate the stubs from reference/ into student_template/", write_stubs),
     Step("copy the handouts (assignments/)", copy_handouts),
     Step("copy the data (data/)", copy_data_files),
-    Step("copy the engine without hidden checks (autograder/)", copy_visible_engine),
-    Step("write grading.yml reduced to the visible checks", write_visible_grading),
+    Step("copy the engine without hidden checks, their helpers or the oracle (autograder/, assignments/)",
+         copy_visible_engine),
+    Step("record the expected values of the visible checks and plots (assignments/<a>/expected.json)",
+         record_expected_values),
+    Step("write grading.yml reduced to the visible checks and the thresholds they read", write_visible_grading),
     Step("copy the pinned requirements.txt", copy_requirements),
     Step("write the student README.md and Makefile", write_readme_and_makefile),
-    Step("verify: the engine loads; no reference code, no hidden check", verify),
+    Step("verify: the engine loads and reads its expected values; no reference code, no hidden check, no oracle, "
+         "no implementation of an exercise", verify),
     Step("zip to dist/student.zip and scan the zip", zip_bundle),
 ]
