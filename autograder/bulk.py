@@ -188,8 +188,9 @@ def fingerprint(sub: Submission, config_path: Path, isolation_kind: str = "") ->
     for name in sorted(sub.files):
         h.update(name.encode() + b"\0" + sub.files[name].read_bytes() + b"\0")
     h.update(Path(config_path).read_bytes())
-    for check in sorted((KIT_ROOT / "autograder").rglob("*.py")):
-        h.update(check.read_bytes())
+    for part in ("autograder", "assignments"):  # the engine, and every assignment's checks, probes and oracle
+        for source in sorted((KIT_ROOT / part).rglob("*.py")):
+            h.update(source.read_bytes())
     h.update(b"\0isolation=" + isolation_kind.encode())
     return h.hexdigest()
 

@@ -45,19 +45,21 @@ def exposed_kit_notes(iso: isolation.Isolation) -> list[str]:
 def grade(submission: Path, assignments: list[str], *, with_hidden: bool = False,
           config: cfg.Config | None = None, feedback: bool = False,
           progress: Progress | None = None, on_panel: Callable[[Panel], None] | None = None,
-          workers: pipeline.WorkerFactory | None = None) -> GradingRun:
+          workers: pipeline.WorkerFactory | None = None,
+          only: Callable[[cfg.CheckConfig], bool] | None = None) -> GradingRun:
     """Run the checks of ``assignments`` against the files in ``submission`` (see :mod:`autograder.pipeline`).
 
     ``feedback=True`` also gathers plot data from the student's code for the HTML report (a few tenths of a
     second per assignment), each handed to ``on_panel`` as soon as it exists; ``progress`` shows which exercise
-    is running. ``workers`` replaces the sandbox (the kit's tests grade in-process with it).
+    is running. ``workers`` replaces the sandbox (the kit's tests grade in-process with it); ``only`` keeps the
+    checks it accepts (the kit's tests repeat a few checks without paying for the others).
 
     Raises :class:`~autograder.config.ConfigError` when grading.yml and the checks disagree; otherwise always
     returns one result per expected check, whatever the submission does.
     """
     start = time.monotonic()
     config = config or cfg.load()
-    plans = pipeline.select(config, assignments, with_hidden=with_hidden)
+    plans = pipeline.select(config, assignments, with_hidden=with_hidden, only=only)
     notes: list[str] = []
     sandboxed = workers is None
     if sandboxed:

@@ -46,7 +46,7 @@ GRADE_TIMEOUT = FAST_LIMITS["time_limit"] + FAST_LIMITS["import_timeout"] + 25
 RSS_MARGIN_KB = 100 * 1024
 #: Past this the grader is killed at once: the machine is shared, and the test has failed anyway.
 RSS_EMERGENCY_KB = 3 * 1024 * 1024
-GUARDED = ("reference", "autograder", "data", "grading.yml")
+GUARDED = ("reference", "autograder", "assignments", "data", "grading.yml")
 #: What the snapshot of the kit leaves out (the grader runs from a snapshot: other people edit the working tree).
 SNAPSHOT_IGNORE = shutil.ignore_patterns(".git", ".venv", "results", "dist", "build", "__pycache__", "*.pyc",
                                          ".pytest_cache", "*.egg-info")

@@ -262,14 +262,14 @@ def _attack(source: str, token: str) -> str:
 
 @pytest.fixture(scope="module")
 def kit():
-    """A snapshot of the grader (autograder/, data/, grading.yml), readable by every user, that grade-all runs
+    """A snapshot of the grader (autograder/, assignments/, data/, grading.yml), readable by every user, that grade-all runs
     from: its fingerprints cover the grader's sources, so the re-run's "unchanged" must not depend on nobody
     editing the working tree meanwhile."""
     root = Path(tempfile.mkdtemp(prefix="ng-kit-"))
     root.chmod(0o755)
     ignore = shutil.ignore_patterns("__pycache__", "*.pyc")
-    shutil.copytree(KIT_ROOT / "autograder", root / "autograder", ignore=ignore)
-    shutil.copytree(KIT_ROOT / "data", root / "data", ignore=ignore)
+    for part in ("autograder", "assignments", "data"):
+        shutil.copytree(KIT_ROOT / part, root / part, ignore=ignore)
     shutil.copy2(KIT_ROOT / "grading.yml", root / "grading.yml")
     yield root
     shutil.rmtree(root, ignore_errors=True)
@@ -298,8 +298,9 @@ def _make_class(root: Path, token: str, attackers=ATTACKERS) -> Path:
 def _kit_digest(kit: Path, config: Path) -> str:
     """What grade-all's fingerprints cover besides the students' files."""
     h = hashlib.sha256(config.read_bytes())
-    for path in sorted((kit / "autograder").rglob("*.py")):
-        h.update(path.read_bytes())
+    for part in ("autograder", "assignments"):
+        for path in sorted((kit / part).rglob("*.py")):
+            h.update(path.read_bytes())
     return h.hexdigest()
 
 
