@@ -25,7 +25,7 @@ MUTANTS = [
     Mutant("step_before_backward", exercise="ex2", says="before optimizer.step()",
            replace=[(_EX2_BACKWARD + _EX2_STEP, _EX2_STEP + _EX2_BACKWARD)],
            why="the step uses the zeroed gradients, so nothing ever changes"),
-    Mutant("ignores_lr", exercise="ex2", says="lr=lr",
+    Mutant("ignores_lr", exercise="ex2", says="not with the lr argument",
            replace=[("optimizer = torch.optim.SGD(model.parameters(), lr=lr)",
                      "optimizer = torch.optim.SGD(model.parameters(), lr=0.01)")],
            why="a hard-coded learning rate instead of the argument"),

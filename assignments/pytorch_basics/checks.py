@@ -1,24 +1,38 @@
 """Checks for pytorch_basics.py: tensors, the four-step loop, DataLoader, stacking, an MLP for y = x^3.
 
-Torch objects stay in the worker: the probes (autograder/probes/pytorch_basics.py) build the torch inputs from
-the arrays these checks send and return plain data. Every verdict is taken here, against NumPy oracles that do not
-depend on the reference: gradient descent on the MSE replayed from the same initial weights (and the same recorded
-minibatches), closed-form least squares, the algebra of two stacked affine maps, R^2 on our own held-out points.
+Torch objects stay in the worker: the probes (``probes.py``) build the torch inputs from the arrays these checks
+send and return plain data. Every verdict is taken here, never against the reference:
+
+- visible checks judge with what does not implement an exercise: properties (shapes, dtypes, every example once
+  per epoch), closed forms the handout gives (least squares), the two layers applied one after the other, torch's
+  own modules rebuilt from the student's layers, R^2; and, where a value needs a training run or the collapsed
+  layer, expected values recorded for fixed inputs (:data:`EXPECTED`, computed by ``oracle.py`` in the kit and
+  shipped to students as numbers);
+- hidden checks draw their own inputs and call the oracle directly (it never reaches students).
+
+A failure names the known mistake that reproduces what was seen, in the words of ``mistakes.py``.
 """
 from __future__ import annotations
 
 import zlib
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, Callable
 
 import numpy as np
 
+from assignments.pytorch_basics import mistakes
+from assignments.pytorch_basics import oracle
 from autograder.checking import as_array, expect, expect_close, fail, fmt
+from autograder.recorded import Recorded
 from autograder.sandbox import StudentError
 
-FOUR_STEPS = ("every epoch, in this order: optimizer.zero_grad(); loss = criterion(model(X_t), y_t); "
-              "loss.backward(); optimizer.step(), with torch.optim.SGD(model.parameters(), lr=lr) and nn.MSELoss()")
+ASSIGNMENT = "pytorch_basics"
+FOUR_STEPS = ("every epoch, the four steps of the handout in their order (zero the gradients, forward pass and "
+              "loss, backward, step), with torch.optim.SGD at the lr argument and nn.MSELoss()")
 #: Held-out points for fit_cubic: enough for R^2 to be stable to about 1e-3, few enough to evaluate instantly.
 HELD_OUT_POINTS = 400
+#: The contract's held-out range for fit_cubic: points drawn uniformly from [-2, 2].
+HELD_OUT_RANGE = 2.0
 #: A straight line fitted to x^3 on [-2, 2] reaches R^2 of at most 0.84 (0.79 when trained on N(0, 1) data):
 #: below this we say the model is (nearly) linear rather than merely undertrained.
 LINEAR_R2 = 0.85
@@ -32,15 +46,143 @@ FLOAT32_TOL = 1e-6
 STRAIGHT_LINE_SHARE = 1e-6
 
 
-def _f32(a: Any) -> np.ndarray:
+# --- measures shared with the report's plots (feedback.py) -------------------------------------------------------
+
+def r2(pred: np.ndarray, target: np.ndarray) -> float:
+    """The coefficient of determination 1 - SS_res / SS_tot of predictions against their targets."""
+    pred, target = np.ravel(pred), np.ravel(target)
+    return float(1.0 - np.sum((pred - target) ** 2) / np.sum((target - target.mean()) ** 2))
+
+
+def best_line(x: np.ndarray, values: np.ndarray) -> np.ndarray:
+    """The least-squares straight line through the points (x, values), evaluated at x."""
+    x = np.ravel(x)
+    return np.polyval(np.polyfit(x, np.ravel(values), 1), x)
+
+
+def least_squares(X: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """[w..., b] of the least-squares fit of y by X w + b (np.linalg.lstsq, the closed form of the handout)."""
+    return np.linalg.lstsq(np.column_stack([X, np.ones(len(X))]), np.ravel(y), rcond=None)[0]
+
+
+def two_layers(X: np.ndarray, W1: np.ndarray, b1: np.ndarray, W2: np.ndarray, b2: np.ndarray) -> np.ndarray:
+    """layer2(layer1(X)): two linear layers (weights in PyTorch's (out, in) layout) applied one after the other."""
+    hidden = X @ W1.T + b1
+    return hidden @ W2.T + b2
+
+
+def as_column(y: np.ndarray) -> np.ndarray:
+    """Targets as the (n, 1) column the probes turn into y_t."""
+    return np.asarray(y, dtype=np.float64).reshape(-1, 1)
+
+
+# --- inputs -----------------------------------------------------------------------------------------------------
+
+def f32(a: Any) -> np.ndarray:
     """Values exactly representable in float32, as float64: the oracle and the student start from the same numbers."""
     return np.asarray(a, dtype=np.float32).astype(np.float64)
 
 
-def _close(a: Any, b: Any, thresholds) -> bool:
-    a, b = np.asarray(a, dtype=np.float64), np.asarray(b, dtype=np.float64)
-    return a.shape == b.shape and bool(np.allclose(a, b, rtol=thresholds["float32_rtol"],
-                                                   atol=thresholds["float32_atol"]))
+def linear_problem(rng: np.random.Generator, n: int, m: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, float]:
+    """Data, and initial weights to inject, all exactly representable in float32."""
+    X = f32(rng.normal(size=(n, m)))
+    y = f32(X @ rng.normal(size=m) + 0.5 + 0.1 * rng.normal(size=n))
+    return X, y, f32(0.5 * rng.normal(size=m)), float(f32(0.2))
+
+
+def minibatch_passes(rng: np.random.Generator, n: int, batch_size: int, shuffle: bool,
+                     epochs: int) -> list[list[list[int]]]:
+    """The minibatches the grader's loader hands out, epoch by epoch: consecutive slices of batch_size row indices
+    of an order drawn anew every epoch (0..n-1 without shuffle), the last slice smaller."""
+    passes = []
+    for _ in range(epochs):
+        order = rng.permutation(n) if shuffle else np.arange(n)
+        passes.append([[int(i) for i in order[k:k + batch_size]] for k in range(0, n, batch_size)])
+    return passes
+
+
+def layers_problem(rng: np.random.Generator, n_in: int, n_hidden: int, n_out: int):
+    """Two layers (weights (out, in), biases) and INPUT_ROWS inputs, exactly representable in float32."""
+    W1, b1 = f32(rng.normal(size=(n_hidden, n_in))), f32(rng.normal(size=n_hidden))
+    W2, b2 = f32(rng.normal(size=(n_out, n_hidden))), f32(rng.normal(size=n_out))
+    return W1, b1, W2, b2, f32(rng.normal(size=(INPUT_ROWS, n_in)))
+
+
+def case_rng(name: str) -> np.random.Generator:
+    """The generator of a fixed case's inputs, seeded by its name (as the grader seeds a check's ``rng``)."""
+    return np.random.default_rng(zlib.crc32(f"{ASSIGNMENT}.{name}".encode()))
+
+
+@dataclass(frozen=True)
+class Run:
+    """A training run on fixed inputs: data and initial weights (or zeros) drawn from ``case_rng(name)``, and the
+    minibatches when ``batch_size`` is set. Its expected values are recorded (:data:`EXPECTED`)."""
+
+    name: str
+    n: int
+    m: int
+    lr: float
+    epochs: int
+    batch_size: int = 0
+    zero_start: bool = False
+
+    def _drawn(self):
+        rng = case_rng(self.name)
+        X, y, w0, b0 = linear_problem(rng, self.n, self.m)
+        if self.zero_start:
+            w0, b0 = np.zeros(self.m), 0.0
+        passes = minibatch_passes(rng, self.n, self.batch_size, True, self.epochs) if self.batch_size else None
+        return X, y, w0, b0, passes
+
+    def full_batch(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, float, float, int]:
+        """(X, y, w0, b0, lr, epochs): the arguments of a full-batch run."""
+        X, y, w0, b0, _ = self._drawn()
+        return X, y, w0, b0, self.lr, self.epochs
+
+    def minibatches(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, float, list, float]:
+        """(X, y, w0, b0, passes, lr): the arguments of a run on the given minibatches."""
+        X, y, w0, b0, passes = self._drawn()
+        return X, y, w0, b0, passes, self.lr
+
+
+#: The fixed inputs of the visible checks that need a training run or a collapsed layer, and of the report's plots.
+DESCENT = Run("test_train_linear_model_follows_gradient_descent_from_given_weights", n=40, m=3, lr=0.05, epochs=20)
+LOSSES = Run("test_train_linear_model_records_the_mse_before_each_step", n=30, m=2, lr=0.05, epochs=15)
+UPDATES = Run("test_train_with_loader_makes_one_update_per_minibatch", n=50, m=2, lr=0.05, epochs=4, batch_size=16)
+EPOCH_LOSSES = Run("test_train_with_loader_reports_the_mean_minibatch_loss_per_epoch", n=50, m=2, lr=0.05,
+                   epochs=4, batch_size=16)
+COLLAPSE = ("test_collapse_linear_stack_equals_layer2_of_layer1", 3, 3, 3)
+PLOT_FOUR_STEPS = Run("plot four steps", n=100, m=3, lr=0.1, epochs=40, zero_start=True)
+PLOT_LOADER = Run("plot loader", n=100, m=3, lr=0.05, epochs=20, batch_size=16, zero_start=True)
+
+
+def collapse_inputs() -> tuple[np.ndarray, ...]:
+    """(W1, b1, W2, b2, X) of the visible collapse check."""
+    name, *sizes = COLLAPSE
+    return layers_problem(case_rng(name), *sizes)
+
+
+#: Expected values for the fixed inputs above: computed by the oracle in the kit, read from expected.json in the
+#: student bundle. Each holds the correct value and the known mistakes' values (see oracle.py).
+EXPECTED = Recorded(ASSIGNMENT, {
+    "descent": lambda oracle: oracle.train_linear_outcomes(*DESCENT.full_batch(), OTHER_LRS),
+    "losses": lambda oracle: oracle.train_linear_outcomes(*LOSSES.full_batch(), OTHER_LRS),
+    "updates": lambda oracle: oracle.loader_outcomes(*UPDATES.minibatches()),
+    "epoch_losses": lambda oracle: oracle.loader_outcomes(*EPOCH_LOSSES.minibatches()),
+    "collapse": lambda oracle: oracle.collapse_outcomes(*collapse_inputs()),
+    "plot_four_steps": lambda oracle: oracle.gradient_descent(*PLOT_FOUR_STEPS.full_batch())[1][:-1],
+    "plot_loader": lambda oracle: oracle.loader_outcomes(*PLOT_LOADER.minibatches())["losses"],
+    "plot_loader_full_batch": lambda oracle: oracle.gradient_descent(*PLOT_LOADER.full_batch())[1][:-1],
+})
+
+
+def closeness(thresholds) -> Callable[[Any, Any], bool]:
+    """Same shape and equal within the float32 tolerances: the student's float32 run against a float64 oracle."""
+    def close(a: Any, b: Any) -> bool:
+        a, b = np.asarray(a, dtype=np.float64), np.asarray(b, dtype=np.float64)
+        return a.shape == b.shape and bool(np.allclose(a, b, rtol=thresholds["float32_rtol"],
+                                                       atol=thresholds["float32_atol"]))
+    return close
 
 
 # --- ex1: to_tensors --------------------------------------------------------------------------------------------
@@ -48,24 +190,40 @@ def _close(a: Any, b: Any, thresholds) -> bool:
 def _tensor_pair(facts: dict) -> tuple[dict, dict]:
     """The two items of to_tensors' result, after checking it is a pair of tensors."""
     if facts["returned"] not in ("tuple", "list") or len(facts["items"]) != 2:
-        fail("a pair (X_t, y_t)", f"a {facts['returned']}", "end to_tensors with `return X_t, y_t`")
+        fail("a pair (X_t, y_t)", f"a {facts['returned']}", "to_tensors returns the pair (X_t, y_t)",
+             convention=mistakes.rule("float32"))
     for name, item in zip(("X_t", "y_t"), facts["items"]):
         expect(item["is_tensor"], expected=f"{name} as a torch.Tensor", seen=f"a {item['type']}",
-               hint="torch.tensor(X, dtype=torch.float32) turns a NumPy array into a tensor")
+               hint="to_tensors turns the NumPy arrays into torch tensors (handout: dtype)")
     return facts["items"][0], facts["items"][1]
+
+
+def _expect_float32(name: str, item: dict) -> None:
+    if item["dtype"] == "float32":
+        return
+    if item["dtype"] == "float64":
+        mistakes.fail_as("float64_tensors", f"{name} of dtype float32", f"dtype {item['dtype']}", name=name)
+    fail(f"{name} of dtype float32", f"dtype {item['dtype']}", "convert the data to float32, whatever their dtype",
+         convention=mistakes.rule("float32"))
 
 
 def _expect_tensor_shapes_and_values(X_item: dict, y_item: dict, X: np.ndarray, y: np.ndarray) -> None:
     n, m = X.shape
-    expect(X_item["shape"] == [n, m], expected=f"X_t of shape ({n}, {m}), like X", seen=f"shape {tuple(X_item['shape'])}",
-           hint="X_t keeps the shape of X: one row per example, one column per feature")
-    expect(y_item["shape"] == [n, 1], expected=f"y_t of shape ({n}, 1)", seen=f"shape {tuple(y_item['shape'])}",
-           hint="use y.view(-1, 1): nn.Linear(m, 1) outputs (n, 1), and an (n,) target broadcasts against it to an "
-                "(n, n) difference inside nn.MSELoss, a silently wrong loss")
+    if X_item["shape"] != [n, m]:
+        fail(f"X_t of shape ({n}, {m}), like X", f"shape {tuple(X_item['shape'])}",
+             "X_t keeps the shape of X: one row per example, one column per feature",
+             convention=mistakes.rule("column_targets"))
+    if y_item["shape"] != [n, 1]:
+        expected, seen = f"y_t of shape ({n}, 1)", f"shape {tuple(y_item['shape'])}"
+        if y_item["shape"] == [n]:
+            mistakes.fail_as("targets_not_a_column", expected, seen)
+        if y_item["shape"] == [1, n]:
+            mistakes.fail_as("targets_as_a_row", expected, seen)
+        fail(expected, seen, "y_t holds the n targets as a column", convention=mistakes.rule("column_targets"))
     expect_close(X_item["values"], X, what="X_t", rtol=FLOAT32_TOL, atol=FLOAT32_TOL,
                  hint="X_t must hold the values of X (converted to float32), row by row")
-    expect_close(y_item["values"], y.reshape(-1, 1), what="y_t", rtol=FLOAT32_TOL, atol=FLOAT32_TOL,
-                 hint="y_t must hold the values of y in the same order, as a column")
+    expect_close(np.ravel(y_item["values"]), y, what="the values of y_t", rtol=FLOAT32_TOL, atol=FLOAT32_TOL,
+                 hint="y_t must hold the values of y in the same order")
 
 
 def test_to_tensors_returns_float32_tensors(student, rng):
@@ -75,14 +233,12 @@ def test_to_tensors_returns_float32_tensors(student, rng):
     # work than the one-line answer, and its values are compared with ours in the next checks.
     X_item, y_item = _tensor_pair(student.probe("tensor_facts", X, y))
     for name, item in (("X_t", X_item), ("y_t", y_item)):
-        expect(item["dtype"] == "float32", expected=f"{name} of dtype float32", seen=f"dtype {item['dtype']}",
-               hint="NumPy arrays are float64 and torch.from_numpy keeps that dtype, while nn.Linear's weights are "
-                    "float32 (mixing them raises an error): use torch.tensor(X, dtype=torch.float32) or .float()")
+        _expect_float32(name, item)
 
 
 def test_to_tensors_gives_shapes_n_m_and_n_1_with_the_same_values(student, rng):
     """X_t has shape (n, m) and y_t shape (n, 1), with the values of X and y"""
-    X, y = _f32(rng.normal(size=(15, 4))), _f32(rng.normal(size=15))
+    X, y = f32(rng.normal(size=(15, 4))), f32(rng.normal(size=15))
     X_item, y_item = _tensor_pair(student.probe("tensor_facts", X, y))
     _expect_tensor_shapes_and_values(X_item, y_item, X, y)
 
@@ -90,38 +246,14 @@ def test_to_tensors_gives_shapes_n_m_and_n_1_with_the_same_values(student, rng):
 def test_to_tensors_on_other_sizes(student, rng):
     """to_tensors handles one example and one feature alike"""
     for n, m in ((1, 4), (9, 1), (6, 2)):
-        X, y = _f32(rng.normal(size=(n, m))), _f32(rng.normal(size=n))
+        X, y = f32(rng.normal(size=(n, m))), f32(rng.normal(size=n))
         X_item, y_item = _tensor_pair(student.probe("tensor_facts", X, y))
         for name, item in (("X_t", X_item), ("y_t", y_item)):
-            expect(item["dtype"] == "float32", expected=f"{name} of dtype float32", seen=f"dtype {item['dtype']}",
-                   hint="convert with dtype=torch.float32 whatever the sizes")
+            _expect_float32(name, item)
         _expect_tensor_shapes_and_values(X_item, y_item, X, y)
 
 
 # --- ex2: train_linear_model -------------------------------------------------------------------------------------
-
-def _gd_oracle(X: np.ndarray, y: np.ndarray, w: np.ndarray, b: float, lr: float, epochs: int,
-               accumulate: bool = False) -> tuple[np.ndarray, np.ndarray]:
-    """Full-batch gradient descent on E = mean((u - y)^2), u = X w + b, in float64.
-
-    The gradient of the plain MSE is dE/dw = 2/n X^T (u - y), dE/db = 2 mean(u - y). ``accumulate=True`` adds
-    each gradient to the previous ones before the step (what a missing zero_grad does).
-    Returns (parameters [w..., b], losses), losses[k] the MSE before update k and losses[epochs] after the last.
-    """
-    w, b = np.array(w, dtype=np.float64), float(b)
-    acc_w, acc_b = np.zeros_like(w), 0.0
-    losses = []
-    for _ in range(epochs):
-        err = X @ w + b - y
-        losses.append(np.mean(err ** 2))
-        gw, gb = 2.0 / len(y) * X.T @ err, 2.0 * np.mean(err)
-        if accumulate:
-            acc_w, acc_b = acc_w + gw, acc_b + gb
-            gw, gb = acc_w, acc_b
-        w, b = w - lr * gw, b - lr * gb
-    losses.append(np.mean((X @ w + b - y) ** 2))
-    return np.append(w, b), np.array(losses)
-
 
 def _linear_params(model: dict, m: int, where: str) -> np.ndarray:
     """[w..., b] of a returned nn.Linear(m, 1), after checking that is what it is."""
@@ -137,93 +269,59 @@ def _linear_params(model: dict, m: int, where: str) -> np.ndarray:
 
 def _loss_list(losses: Any, epochs: int, what: str = "losses") -> np.ndarray:
     """The returned losses as an array, after checking they are a list of ``epochs`` Python floats."""
+    rule = mistakes.rule("loss_history")
     if not isinstance(losses, (list, tuple)):
-        fail(f"{what} as a list of {epochs} Python floats", fmt(losses),
-             "start from losses = [] and append loss.item() once per epoch")
-    expect(len(losses) == epochs, expected=f"{epochs} values in {what}, one per epoch", seen=f"{len(losses)} values",
-           hint="append exactly one loss per epoch")
+        fail(f"{what} as a list of {epochs} Python floats", fmt(losses), "return a list, one loss per epoch",
+             convention=rule)
+    if len(losses) != epochs:
+        fail(f"{epochs} values in {what}, one per epoch", f"{len(losses)} values",
+             "record exactly one loss per epoch", convention=rule)
     kinds = sorted({type(v).__name__ for v in losses if type(v) not in (float, int)})
-    expect(not kinds, expected=f"{what} as Python floats", seen=f"entries of type {', '.join(kinds)}",
-           hint="append loss.item(): the loss tensor itself (a tensor or array here) keeps the whole computation "
-                "graph alive and is not a plain number")
+    if kinds:
+        mistakes.fail_as("losses_not_floats", f"{what} as Python floats", f"entries of type {', '.join(kinds)}")
     return np.array(losses, dtype=np.float64)
 
 
-class _Run:
-    """One train_linear_model run from injected initial weights, with what NumPy says it should have given."""
-
-    def __init__(self, student, rng, n: int, m: int, lr: float, epochs: int) -> None:
-        self.X, self.y, self.w0, self.b0 = _linear_problem(rng, n, m)
-        self.lr, self.epochs = lr, epochs
-        self.result = student.probe("train_linear_from", self.X, self.y, self.w0, self.b0, lr, epochs)
-        if not self.result["pair"]:
-            fail("a pair (model, losses)", f"a {self.result['returned']}", "end with `return model, losses`")
-        self.params, self.losses = _gd_oracle(self.X, self.y, self.w0, self.b0, lr, epochs)
-        self.m = m
-
-    def known_mistakes(self):
-        """(hint, parameters, losses before each step) of the mistakes we can name, most likely first."""
-        start = np.append(self.w0, self.b0)
-        first = self.losses[0]
-        yield ("the parameters never changed: loss.backward() must come before optimizer.step() (a step before "
-               "backward uses zero gradients), and step() must run every epoch",
-               start, np.full(self.epochs, first))
-        params, losses = _gd_oracle(self.X, self.y, self.w0, self.b0, self.lr, self.epochs, accumulate=True)
-        yield ("your gradients add up over the epochs: call optimizer.zero_grad() at the start of every epoch, "
-               "otherwise loss.backward() adds the new gradient to the old ones", params, losses[:-1])
-        for other in OTHER_LRS:
-            if other != self.lr:
-                params, losses = _gd_oracle(self.X, self.y, self.w0, self.b0, other, self.epochs)
-                yield (f"your model trained with lr={other}, not the lr argument: pass lr=lr to torch.optim.SGD",
-                       params, losses[:-1])
-
-    def hint(self, seen_params: np.ndarray | None, seen_losses: np.ndarray | None, thresholds) -> str:
-        # same_model (an identity seen in the worker) only picks a hint: points come from the replayed trajectory
-        if not self.result["same_model"]:
-            return ("train the model you were given (the model argument) and return it; create nn.Linear(m, 1) "
-                    "only when model is None")
-        for hint, params, losses in self.known_mistakes():
-            if seen_params is not None and _close(seen_params, params, thresholds):
-                return hint
-            if seen_losses is not None and _close(seen_losses, losses, thresholds):
-                return hint
-        return FOUR_STEPS
-
-    def expect_gradient_descent(self, thresholds) -> None:
-        seen = _linear_params(self.result["model"], self.m, "the returned model")
-        if not _close(seen, self.params, thresholds):
-            fail(f"weights and bias [w..., b] = {fmt(self.params)} after {self.epochs} epochs of gradient descent "
-                 f"(lr = {self.lr}) from the given initial weights", fmt(seen), self.hint(seen, None, thresholds))
-
-    def expect_losses_before_each_step(self, thresholds) -> None:
-        seen, expected = _loss_list(self.result["losses"], self.epochs), self.losses[:self.epochs]
-        if _close(seen, expected, thresholds):
-            return
-        if _close(seen, self.losses[1:], thresholds):
-            hint = ("your losses are one epoch late: record loss.item() of the loss computed before "
-                    "optimizer.step(), not a loss computed after the update")
-        elif _close(seen, expected / 2, thresholds):
-            hint = "nn.MSELoss() is mean((u - y)^2), without the 1/2"
-        else:
-            hint = self.hint(None, seen, thresholds)
-        fail(f"losses = {fmt(expected)} (the MSE before each step)", fmt(seen), hint)
+def _train_linear(student, X: np.ndarray, y: np.ndarray, w0: np.ndarray, b0: float, lr: float, epochs: int) -> dict:
+    """train_linear_model run from injected initial weights, as the probe describes it."""
+    result = student.probe("train_linear_from", X, as_column(y), w0, b0, lr, epochs)
+    if not result["pair"]:
+        fail("a pair (model, losses)", f"a {result['returned']}", "train_linear_model returns the pair (model, losses)")
+    return result
 
 
-def _linear_problem(rng, n: int, m: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, float]:
-    """Data, and initial weights to inject, all exactly representable in float32."""
-    X = _f32(rng.normal(size=(n, m)))
-    y = _f32(X @ rng.normal(size=m) + 0.5 + 0.1 * rng.normal(size=n))
-    return X, y, _f32(0.5 * rng.normal(size=m)), float(_f32(0.2))
+def _given_model_ignored(result: dict) -> tuple[mistakes.Mistake, dict] | None:
+    # same_model (an identity seen in the worker) only picks a hint: points come from the compared values
+    return None if result["same_model"] else (mistakes.named("ignores_given_model"), {})
 
 
-def test_train_linear_model_follows_gradient_descent_from_given_weights(student, rng, thresholds):
+def _expect_gradient_descent(result: dict, outcome: dict, m: int, lr: float, epochs: int, thresholds) -> None:
+    mistakes.judge(_linear_params(result["model"], m, "the returned model"), outcome, "params",
+                   closeness(thresholds), recognised=_given_model_ignored(result),
+                   expected=f"weights and bias [w..., b] = {fmt(outcome['params'])} after {epochs} epochs of "
+                            f"gradient descent (lr = {lr}) from the given initial weights",
+                   otherwise=FOUR_STEPS, convention="four_steps")
+
+
+def _expect_losses_before_each_step(result: dict, outcome: dict, epochs: int, thresholds) -> None:
+    mistakes.judge(_loss_list(result["losses"], epochs), outcome, "losses", closeness(thresholds),
+                   recognised=_given_model_ignored(result),
+                   expected=f"losses = {fmt(outcome['losses'])} (the MSE before each step)",
+                   otherwise=FOUR_STEPS, convention="loss_history")
+
+
+def test_train_linear_model_follows_gradient_descent_from_given_weights(student, thresholds):
     """from given initial weights, train_linear_model's weights follow gradient descent on the MSE"""
-    _Run(student, rng, n=40, m=3, lr=0.05, epochs=20).expect_gradient_descent(thresholds)
+    X, y, w0, b0, lr, epochs = DESCENT.full_batch()
+    result = _train_linear(student, X, y, w0, b0, lr, epochs)
+    _expect_gradient_descent(result, EXPECTED["descent"], DESCENT.m, lr, epochs, thresholds)
 
 
-def test_train_linear_model_records_the_mse_before_each_step(student, rng, thresholds):
+def test_train_linear_model_records_the_mse_before_each_step(student, thresholds):
     """the losses are Python floats, the MSE before each epoch's step"""
-    _Run(student, rng, n=30, m=2, lr=0.05, epochs=15).expect_losses_before_each_step(thresholds)
+    X, y, w0, b0, lr, epochs = LOSSES.full_batch()
+    result = _train_linear(student, X, y, w0, b0, lr, epochs)
+    _expect_losses_before_each_step(result, EXPECTED["losses"], epochs, thresholds)
 
 
 def test_train_linear_model_default_model_reaches_least_squares(student, rng, thresholds):
@@ -233,69 +331,72 @@ def test_train_linear_model_default_model_reaches_least_squares(student, rng, th
     # epoch and 100 epochs converge to far below our tolerance whatever the (random) initial weights.
     A = rng.normal(size=(n, m))
     Q, _ = np.linalg.qr(A - A.mean(axis=0))
-    X = _f32(Q * np.sqrt(n))
-    y = _f32(X @ np.array([1.5, -2.0, 0.5]) + 3.0 + 0.1 * rng.normal(size=n))
-    result = student.probe("train_linear_default", X, y)
+    X = f32(Q * np.sqrt(n))
+    y = f32(X @ np.array([1.5, -2.0, 0.5]) + 3.0 + 0.1 * rng.normal(size=n))
+    result = student.probe("train_linear_default", X, as_column(y))
     if not result["pair"]:
-        fail("a pair (model, losses)", f"a {result['returned']}", "end with `return model, losses`")
+        fail("a pair (model, losses)", f"a {result['returned']}", "train_linear_model returns the pair (model, losses)")
     seen = _linear_params(result["model"], m, "the model created when model=None")
     _loss_list(result["losses"], 100, "losses (default epochs=100)")
-    coef = np.linalg.lstsq(np.column_stack([X, np.ones(n)]), y, rcond=None)[0]
-    expect_close(seen, coef, what="[w..., b]", rtol=0, atol=thresholds["lstsq_atol"],
+    expect_close(seen, least_squares(X, y), what="[w..., b]", rtol=0, atol=thresholds["lstsq_atol"],
                  hint="keep the defaults lr=0.1 and epochs=100; " + FOUR_STEPS)
 
 
 def test_train_linear_model_on_other_sizes_and_learning_rates(student, rng, thresholds):
     """gradient descent and its losses are right for other sizes and learning rates"""
     for n, m, lr, epochs in ((25, 1, 0.2, 12), (50, 5, 0.02, 25)):
-        run = _Run(student, rng, n=n, m=m, lr=lr, epochs=epochs)
-        run.expect_gradient_descent(thresholds)
-        run.expect_losses_before_each_step(thresholds)
+        X, y, w0, b0 = linear_problem(rng, n, m)
+        result = _train_linear(student, X, y, w0, b0, lr, epochs)
+        outcome = oracle.train_linear_outcomes(X, y, w0, b0, lr, epochs, OTHER_LRS)
+        _expect_gradient_descent(result, outcome, m, lr, epochs, thresholds)
+        _expect_losses_before_each_step(result, outcome, epochs, thresholds)
 
 
 # --- ex3: make_loader and train_with_loader -----------------------------------------------------------------------
 
 def _loader_epochs(student, rng, n: int, m: int, batch_size: int, shuffle: bool, epochs: int):
-    """Each epoch's minibatches as (ids, xb) pairs, checked against X; y holds each example's id 0..n-1."""
-    X, ids = _f32(rng.normal(size=(n, m))), np.arange(n, dtype=np.float64)
-    facts = student.probe("loader_epochs", X, ids, batch_size, shuffle, epochs)
+    """Each epoch's minibatches as arrays of example ids, checked against X; y holds each example's id 0..n-1."""
+    X, ids = f32(rng.normal(size=(n, m))), np.arange(n, dtype=np.float64)
+    facts = student.probe("loader_epochs", X, as_column(ids), batch_size, shuffle, epochs)
+    rule = mistakes.rule("minibatches")
     out = []
     for batches in facts["epochs"]:
         epoch = []
         for batch in batches:
-            expect(len(batch) == 2 and all(v["is_tensor"] for v in batch),
-                   expected="minibatches (xb, yb) of two tensors", seen=f"{len(batch)} item(s): "
-                   + ", ".join(v["type"] for v in batch),
-                   hint="make_loader returns DataLoader(TensorDataset(X_t, y_t), batch_size=..., shuffle=...)")
+            if not (len(batch) == 2 and all(v["is_tensor"] for v in batch)):
+                fail("minibatches (xb, yb) of two tensors",
+                     f"{len(batch)} item(s): " + ", ".join(v["type"] for v in batch),
+                     "make_loader's DataLoader serves (xb, yb) pairs of tensors: one TensorDataset holds X_t and y_t",
+                     convention=rule)
             xb, yb = batch
             b = xb["shape"][0] if xb["shape"] else 0
-            expect(xb["shape"] == [b, m] and yb["shape"] == [b, 1],
-                   expected=f"xb of shape (batch, {m}) and yb of shape (batch, 1)",
-                   seen=f"xb {tuple(xb['shape'])}, yb {tuple(yb['shape'])}",
-                   hint="wrap the (n, m) and (n, 1) tensors themselves in TensorDataset(X_t, y_t)")
+            if not (xb["shape"] == [b, m] and yb["shape"] == [b, 1]):
+                fail(f"xb of shape (batch, {m}) and yb of shape (batch, 1)",
+                     f"xb {tuple(xb['shape'])}, yb {tuple(yb['shape'])}",
+                     "the dataset holds the (n, m) and (n, 1) tensors themselves", convention=rule)
             batch_ids = np.asarray(yb["values"], dtype=np.float64).reshape(-1)
-            expect(np.all(np.isin(batch_ids, ids)), expected="the examples of X_t, y_t", seen=fmt(batch_ids),
-                   hint="the loader must serve the tensors it was given, unchanged")
-            expect(np.allclose(np.asarray(xb["values"], dtype=np.float64), X[batch_ids.astype(int)]),
-                   expected="each xb row next to its own yb", seen="rows of xb that do not match their yb",
-                   hint="TensorDataset(X_t, y_t) keeps every x with its y; do not shuffle X_t and y_t separately")
+            if not np.all(np.isin(batch_ids, ids)):
+                fail("the examples of X_t, y_t", fmt(batch_ids), "the loader must serve the tensors it was given, "
+                     "unchanged", convention=rule)
+            if not np.allclose(np.asarray(xb["values"], dtype=np.float64), X[batch_ids.astype(int)]):
+                mistakes.fail_as("pairs_split", "each xb row next to its own yb",
+                                 "rows of xb that do not match their yb")
             epoch.append(batch_ids.astype(int))
         out.append(epoch)
     return out
-
-
-_DROP_LAST = "the last, smaller minibatch is missing: do not pass drop_last=True to DataLoader"
 
 
 def test_make_loader_batches_have_the_requested_sizes(student, rng):
     """70 examples in minibatches of 32 give sizes 32, 32 and a last partial batch of 6"""
     for number, epoch in enumerate(_loader_epochs(student, rng, 70, 3, 32, True, 2), start=1):
         sizes = [len(b) for b in epoch]
-        hint = (_DROP_LAST if sizes == [32, 32]
-                else "DataLoader(dataset, batch_size=batch_size, shuffle=shuffle) serves consecutive minibatches of "
-                     "batch_size examples, the last one smaller")
-        expect(sizes == [32, 32, 6], expected="minibatch sizes [32, 32, 6]", seen=f"{sizes} in epoch {number}",
-               hint=hint)
+        if sizes == [32, 32, 6]:
+            continue
+        expected, seen = "minibatch sizes [32, 32, 6]", f"{sizes} in epoch {number}"
+        if sizes == [32, 32]:
+            mistakes.fail_as("drops_last_batch", expected, seen)
+        fail(expected, seen, "a DataLoader serves consecutive minibatches of batch_size examples, the last one "
+             "smaller", convention=mistakes.rule("minibatches"))
 
 
 def test_make_loader_visits_every_example_once_per_epoch(student, rng):
@@ -303,24 +404,25 @@ def test_make_loader_visits_every_example_once_per_epoch(student, rng):
     n = 50
     for number, epoch in enumerate(_loader_epochs(student, rng, n, 2, 8, True, 3), start=1):
         seen = np.sort(np.concatenate(epoch)) if epoch else np.array([], dtype=int)
-        expect(np.array_equal(seen, np.arange(n)), expected=f"each of the {n} examples once in epoch {number}",
-               seen=f"{len(seen)} examples, {len(np.unique(seen))} distinct",
-               hint=_DROP_LAST if len(seen) == n - n % 8 else
-               "one epoch is one pass over the whole data set; the loader must be iterable again at every "
-               "epoch (a DataLoader is; a generator is used up after one pass)")
+        if np.array_equal(seen, np.arange(n)):
+            continue
+        expected, seen_text = (f"each of the {n} examples once in epoch {number}",
+                               f"{len(seen)} examples, {len(np.unique(seen))} distinct")
+        if len(seen) == n - n % 8:
+            mistakes.fail_as("drops_last_batch", expected, seen_text)
+        fail(expected, seen_text, "one epoch is one pass over the whole data set, and the loader must serve every "
+             "epoch: a DataLoader can be iterated again, a generator is used up after one pass",
+             convention=mistakes.rule("minibatches"))
 
 
 def test_make_loader_shuffles_each_epoch(student, rng):
     """with shuffle=True the order is random and changes from one epoch to the next"""
     n = 40
     orders = [np.concatenate(epoch) for epoch in _loader_epochs(student, rng, n, 2, 8, True, 3)]
-    expect(not any(np.array_equal(order, np.arange(n)) for order in orders),
-           expected="a shuffled order in every epoch", seen="the examples in their original order",
-           hint="pass shuffle=shuffle to DataLoader: the default is shuffle=False")
-    expect(not np.array_equal(orders[0], orders[1]) and not np.array_equal(orders[1], orders[2]),
-           expected="a new order at every epoch", seen="the same order in consecutive epochs",
-           hint="shuffling the data once before building the loader is not enough: DataLoader(..., shuffle=True) "
-                "draws a new order at each epoch")
+    if any(np.array_equal(order, np.arange(n)) for order in orders):
+        mistakes.fail_as("not_shuffled", "a shuffled order in every epoch", "the examples in their original order")
+    if np.array_equal(orders[0], orders[1]) or np.array_equal(orders[1], orders[2]):
+        mistakes.fail_as("shuffled_once", "a new order at every epoch", "the same order in consecutive epochs")
 
 
 def test_make_loader_keeps_the_order_without_shuffle(student, rng):
@@ -329,182 +431,143 @@ def test_make_loader_keeps_the_order_without_shuffle(student, rng):
     for number, epoch in enumerate(_loader_epochs(student, rng, n, 2, 16, False, 2), start=1):
         order = np.concatenate(epoch) if epoch else np.array([], dtype=int)
         if np.array_equal(order, np.arange(len(order))) and len(order) < n:
-            fail("every example, in the original order", f"only the first {len(order)} in epoch {number}", _DROP_LAST)
-        expect(np.array_equal(order, np.arange(n)), expected="the original order",
-               seen=f"another order in epoch {number}", hint="pass the shuffle argument on to DataLoader")
+            mistakes.fail_as("drops_last_batch", "every example, in the original order",
+                             f"only the first {len(order)} in epoch {number}")
+        if not np.array_equal(order, np.arange(n)):
+            mistakes.fail_as("ignores_shuffle_argument", "the original order", f"another order in epoch {number}")
 
 
-def _replay(X, y, w, b, passes, lr, accumulate=False):
-    """Minibatch gradient descent replayed on the recorded minibatches: (params, per-epoch batch-loss lists)."""
-    params = np.append(np.asarray(w, dtype=np.float64), b)
-    acc = np.zeros_like(params)
-    per_epoch = []
-    for batches in passes:
-        losses = []
-        for idx in batches:
-            Xb, yb = X[idx], y[idx]
-            err = Xb @ params[:-1] + params[-1] - yb
-            losses.append(np.mean(err ** 2))
-            grad = np.append(2.0 / len(idx) * Xb.T @ err, 2.0 * np.mean(err))
-            if accumulate:
-                acc = acc + grad
-                grad = acc
-            params = params - lr * grad
-        per_epoch.append(losses)
-    return params, per_epoch
+def _train_with_loader(student, X: np.ndarray, y: np.ndarray, w0: np.ndarray, b0: float, passes: list,
+                       lr: float) -> dict:
+    """train_with_loader on the grader's own DataLoader handing out the given minibatches, from injected weights."""
+    epochs = len(passes)
+    result = student.probe("train_with_given_batches", X, as_column(y), w0, b0, passes, lr, epochs)
+    expect(len(result["passes"]) == epochs, expected=f"{epochs} passes over the loader, one per epoch",
+           seen=f"{len(result['passes'])} passes",
+           hint="one pass over the loader (every minibatch) in each of the epochs")
+    return result
 
 
-def _train_with_loader(student, rng, n, m, batch_size, shuffle, lr, epochs):
-    X, y, w0, b0 = _linear_problem(rng, n, m)
-    result = student.probe("train_with_recorded_loader", X, y, w0, b0, batch_size, shuffle, lr, epochs)
-    passes = result["passes"]
-    expect(len(passes) == epochs, expected=f"{epochs} passes over the loader, one per epoch",
-           seen=f"{len(passes)} passes", hint="loop `for xb, yb in loader:` inside `for epoch in range(epochs):`")
-    return X, y, w0, b0, result
-
-
-def _expect_one_update_per_minibatch(X, y, w0, b0, result, lr, thresholds) -> None:
+def _expect_one_update_per_minibatch(result: dict, outcome: dict, thresholds) -> None:
     seen = np.append(np.reshape(result["model"]["weight"], -1), np.reshape(result["model"]["bias"], -1))
-    expected, _ = _replay(X, y, w0, b0, result["passes"], lr)
-    if _close(seen, expected, thresholds):
-        return
-    start = np.append(w0, b0)
-    if _close(seen, start, thresholds):
-        hint = "the parameters never changed: call loss.backward() and then optimizer.step() for every minibatch"
-    elif _close(seen, _replay(X, y, w0, b0, result["passes"], lr, accumulate=True)[0], thresholds):
-        hint = "gradients add up across minibatches: call optimizer.zero_grad() before each minibatch's backward"
-    else:
-        hint = ("one update per minibatch: inside `for xb, yb in loader:` do zero_grad, loss on (xb, yb), "
-                f"backward, step, with torch.optim.SGD(model.parameters(), lr=lr)")
-    fail(f"[w..., b] = {fmt(expected)} after one SGD update per minibatch", fmt(seen), hint)
+    mistakes.judge(seen, outcome, "params", closeness(thresholds),
+                   expected=f"[w..., b] = {fmt(outcome['params'])} after one SGD update per minibatch",
+                   otherwise="one update per minibatch: the four steps on each (xb, yb) in turn, with "
+                             "torch.optim.SGD at the lr argument", convention="minibatch_updates")
 
 
-def _expect_mean_minibatch_losses(result, X, y, w0, b0, lr, epochs, thresholds) -> None:
-    seen = _loss_list(result["losses"], epochs)
-    _, per_epoch = _replay(X, y, w0, b0, result["passes"], lr)
-    means = np.array([np.mean(losses) for losses in per_epoch])
-    if _close(seen, means, thresholds):
-        return
-    sizes = [np.array([len(idx) for idx in batches]) for batches in result["passes"]]
-    if _close(seen, [np.sum(losses) for losses in per_epoch], thresholds):
-        hint = "you reported the sum of the minibatch losses: divide by the number of minibatches to get their mean"
-    elif _close(seen, [np.average(l, weights=s) for l, s in zip(per_epoch, sizes)], thresholds):
-        hint = "report the plain mean of the minibatch losses, each minibatch counting once (the last one too)"
-    elif _close(seen, [losses[-1] for losses in per_epoch], thresholds):
-        hint = "average the losses of all the epoch's minibatches, not only the last one"
-    else:
-        hint = "append loss.item() of every minibatch (before its step) and report the mean per epoch"
-    fail(f"losses = {fmt(means)} (the mean minibatch loss of each epoch)", fmt(seen), hint)
+def _expect_mean_minibatch_losses(result: dict, outcome: dict, epochs: int, thresholds) -> None:
+    mistakes.judge(_loss_list(result["losses"], epochs), outcome, "losses", closeness(thresholds),
+                   expected=f"losses = {fmt(outcome['losses'])} (the mean minibatch loss of each epoch)",
+                   otherwise="record the loss of every minibatch (before its step) as a Python float, and report "
+                             "their mean for each epoch", convention="epoch_loss")
 
 
-def test_train_with_loader_makes_one_update_per_minibatch(student, rng, thresholds):
+def test_train_with_loader_makes_one_update_per_minibatch(student, thresholds):
     """train_with_loader makes one SGD update per minibatch, the last partial one included"""
-    lr = 0.05
-    X, y, w0, b0, result = _train_with_loader(student, rng, 50, 2, 16, True, lr, 4)
-    _expect_one_update_per_minibatch(X, y, w0, b0, result, lr, thresholds)
+    result = _train_with_loader(student, *UPDATES.minibatches())
+    _expect_one_update_per_minibatch(result, EXPECTED["updates"], thresholds)
 
 
-def test_train_with_loader_reports_the_mean_minibatch_loss_per_epoch(student, rng, thresholds):
+def test_train_with_loader_reports_the_mean_minibatch_loss_per_epoch(student, thresholds):
     """the loss of an epoch is the mean of its minibatch losses, as Python floats"""
-    lr, epochs = 0.05, 4
-    X, y, w0, b0, result = _train_with_loader(student, rng, 50, 2, 16, True, lr, epochs)
-    _expect_mean_minibatch_losses(result, X, y, w0, b0, lr, epochs, thresholds)
+    result = _train_with_loader(student, *EPOCH_LOSSES.minibatches())
+    _expect_mean_minibatch_losses(result, EXPECTED["epoch_losses"], EPOCH_LOSSES.epochs, thresholds)
 
 
 def test_train_with_loader_on_other_batch_sizes(student, rng, thresholds):
     """train_with_loader is right with minibatches of one example and with one minibatch per epoch"""
     for n, m, batch_size, shuffle, lr, epochs in ((12, 2, 1, True, 0.02, 2), (30, 3, 30, False, 0.1, 3)):
-        X, y, w0, b0, result = _train_with_loader(student, rng, n, m, batch_size, shuffle, lr, epochs)
-        _expect_one_update_per_minibatch(X, y, w0, b0, result, lr, thresholds)
-        _expect_mean_minibatch_losses(result, X, y, w0, b0, lr, epochs, thresholds)
+        X, y, w0, b0 = linear_problem(rng, n, m)
+        passes = minibatch_passes(rng, n, batch_size, shuffle, epochs)
+        result = _train_with_loader(student, X, y, w0, b0, passes, lr)
+        outcome = oracle.loader_outcomes(X, y, w0, b0, passes, lr)
+        _expect_one_update_per_minibatch(result, outcome, thresholds)
+        _expect_mean_minibatch_losses(result, outcome, epochs, thresholds)
 
 
 # --- ex4: collapse_linear_stack ----------------------------------------------------------------------------------
 
-def _collapse(student, rng, n_in: int, n_hidden: int, n_out: int):
-    """Random layers (weights in PyTorch's (out, in) layout), inputs, what the student returned, the exact output."""
-    W1, b1 = _f32(rng.normal(size=(n_hidden, n_in))), _f32(rng.normal(size=n_hidden))
-    W2, b2 = _f32(rng.normal(size=(n_out, n_hidden))), _f32(rng.normal(size=n_out))
-    X = _f32(rng.normal(size=(INPUT_ROWS, n_in)))
+def _collapse(student, W1: np.ndarray, b1: np.ndarray, W2: np.ndarray, b2: np.ndarray, X: np.ndarray) -> dict:
+    """What collapse_linear_stack returned for two layers with the given weights (PyTorch's (out, in) layout),
+    after checking it is one nn.Linear with the outer sizes; with its output on X."""
+    (n_hidden, n_in), n_out = W1.shape, W2.shape[0]
+    rule = mistakes.rule("pytorch_layout")
     try:
         facts = student.probe("collapse_facts", W1, b1, W2, b2, X)
     except StudentError as err:
         if err.exc_type != "RuntimeError":
             raise
         fail(f"one nn.Linear({n_in}, {n_out}) equal to layer2(layer1(x))", f"RuntimeError: {err.message[:200]}",
-             "PyTorch stores layer.weight as (out_features, in_features), so the merged weight is "
-             "layer2.weight @ layer1.weight (the chapter's W1 W2 transposed): the product in the wrong order "
-             "does not even fit when the sizes differ")
+             "PyTorch stores layer.weight as (out_features, in_features), the transpose of the chapter's W: a "
+             "product of the weights in the wrong order does not even fit when the sizes differ", convention=rule)
     merged = facts["merged"]
-    # kind and sizes are reported by the worker; the merged layer's output is judged against the exact product of
-    # the two layers here, so a layer that misreports them gains at most this structural check, for more work than
-    # building the nn.Linear.
-    expect(merged["kind"] == "Linear", expected="one nn.Linear", seen=f"a {merged['type']}",
-           hint="build a new nn.Linear(layer1.in_features, layer2.out_features); nn.Sequential(layer1, layer2) "
-                "computes the same thing but is still two layers")
+    # kind and sizes are reported by the worker; the merged layer's output is judged against the two layers here,
+    # so a layer that misreports them gains at most this structural check, for more work than the nn.Linear.
+    if merged["kind"] != "Linear":
+        if merged["type"] == "Sequential":
+            mistakes.fail_as("two_layers_returned", "one nn.Linear", f"a {merged['type']}")
+        fail("one nn.Linear", f"a {merged['type']}", "the answer is one new nn.Linear", convention=rule)
     expect((merged["in_features"], merged["out_features"]) == (n_in, n_out),
            expected=f"nn.Linear({n_in}, {n_out}): layer1's inputs, layer2's outputs",
            seen=f"nn.Linear({merged['in_features']}, {merged['out_features']})",
            hint="the merged layer goes straight from layer1.in_features to layer2.out_features")
-    exact = (X @ W1.T + b1) @ W2.T + b2
-    return W1, b1, W2, b2, X, facts, exact
+    return facts
 
 
-def _expect_collapsed_output(W1, b1, W2, b2, X, facts, exact, thresholds) -> None:
+def _expect_collapsed_output(facts: dict, outcome: dict, thresholds) -> None:
+    """The merged layer's output against ``outcome["out"]``, its mistakes diagnosed from ``outcome["mistakes"]``."""
     if facts["out"] is None or facts["out"].get("values") is None:
         fail("an nn.Linear that can be called on a batch", "no output", "return the nn.Linear itself")
-    seen = as_array(facts["out"]["values"], "merged(x)")
-    if _close(seen, exact, thresholds):
-        return
-    if W1.shape == W2.shape and _close(seen, X @ (W1 @ W2).T + (W2 @ b1 + b2), thresholds):
-        hint = ("the product is in the wrong order: PyTorch's weights are (out, in), so the chapter's W1 W2 becomes "
-                "layer2.weight @ layer1.weight")
-    elif _close(seen, X @ (W2 @ W1).T + b2, thresholds):
-        hint = ("the bias is missing the b1 W2 term: (X W1 + b1) W2 + b2 = X (W1 W2) + (b1 W2 + b2), in PyTorch "
-                "layer2.weight @ layer1.bias + layer2.bias")
-    else:
-        hint = ("weight = layer2.weight @ layer1.weight and bias = layer2.weight @ layer1.bias + layer2.bias, "
-                "copied into the new layer under torch.no_grad()")
-    fail(f"merged(x) = layer2(layer1(x)) = {fmt(exact)}", fmt(seen), hint)
+    mistakes.judge(as_array(facts["out"]["values"], "merged(x)"), outcome, "out", closeness(thresholds),
+                   expected=f"merged(x) = layer2(layer1(x)) = {fmt(outcome['out'])}",
+                   otherwise="the merged layer must compute layer2(layer1(x)) for every x: expand the chapter's "
+                             "formula in PyTorch's (out, in) layout, and set the new layer's parameters inside "
+                             "torch.no_grad()", convention="pytorch_layout")
 
 
-def test_collapse_linear_stack_equals_layer2_of_layer1(student, rng, thresholds):
+def test_collapse_linear_stack_equals_layer2_of_layer1(student, thresholds):
     """the collapsed layer computes layer2(layer1(x)) on random inputs"""
-    _expect_collapsed_output(*_collapse(student, rng, 3, 3, 3), thresholds)
+    W1, b1, W2, b2, X = collapse_inputs()
+    facts = _collapse(student, W1, b1, W2, b2, X)
+    outcome = {"out": two_layers(X, W1, b1, W2, b2), "mistakes": EXPECTED["collapse"]["mistakes"]}
+    _expect_collapsed_output(facts, outcome, thresholds)
 
 
 def test_collapse_linear_stack_returns_one_nn_linear_with_the_outer_sizes(student, rng):
     """collapsing Linear(4, 5) and Linear(5, 2) gives one nn.Linear(4, 2)"""
-    _collapse(student, rng, 4, 5, 2)
+    _collapse(student, *layers_problem(rng, 4, 5, 2))
 
 
 def test_collapse_linear_stack_on_random_sizes_leaves_the_layers_alone(student, rng, thresholds):
     """for random layer sizes the collapsed layer is exact, and both layers are left unchanged"""
     for _ in range(3):
         n_in, n_hidden, n_out = (int(k) for k in rng.integers(1, 7, size=3))
-        W1, b1, W2, b2, X, facts, exact = _collapse(student, rng, n_in, n_hidden, n_out)
-        _expect_collapsed_output(W1, b1, W2, b2, X, facts, exact, thresholds)
+        W1, b1, W2, b2, X = layers_problem(rng, n_in, n_hidden, n_out)
+        facts = _collapse(student, W1, b1, W2, b2, X)
+        _expect_collapsed_output(facts, oracle.collapse_outcomes(W1, b1, W2, b2, X), thresholds)
         for name, layer, W, b in (("layer1", facts["layer1"], W1, b1), ("layer2", facts["layer2"], W2, b2)):
-            expect(np.array_equal(layer["weight"], W) and np.array_equal(layer["bias"], b),
-                   expected=f"{name} unchanged", seen=f"{name}'s weight or bias modified",
-                   hint="build a new nn.Linear and copy the merged values into it; do not write into the layers")
+            if not (np.array_equal(layer["weight"], W) and np.array_equal(layer["bias"], b)):
+                mistakes.fail_as("layers_modified", f"{name} unchanged", f"{name}'s weight or bias modified",
+                                 name=name)
 
 
 # --- ex5: make_mlp and fit_cubic ---------------------------------------------------------------------------------
 
 def _expect_mlp_structure(facts: dict, n_in: int, hidden: int, n_out: int, call: str) -> None:
-    expect(facts["is_sequential"], expected=f"{call} to return an nn.Sequential", seen=f"a {facts['type']}",
-           hint="return nn.Sequential(nn.Linear(...), nn.ReLU(), nn.Linear(...))")
+    rule = mistakes.rule("mlp")
+    if not facts["is_sequential"]:
+        fail(f"{call} to return an nn.Sequential", f"a {facts['type']}",
+             "make_mlp returns an nn.Sequential of three modules", convention=rule)
     kinds = [layer["kind"] for layer in facts["layers"]]
     if kinds == ["Linear", "Linear"]:
-        fail("Linear, ReLU, Linear", "Linear, Linear",
-             "without a non-linearity between them two Linear layers collapse to one linear map (exercise 4): "
-             "put nn.ReLU() between them")
-    other_activation = len(kinds) == 3 and kinds[0] == kinds[2] == "Linear"
-    expect(kinds == ["Linear", "ReLU", "Linear"], expected="the layers Linear, ReLU, Linear",
-           seen=", ".join(kinds) or "no layers",
-           hint=f"the non-linearity asked for is nn.ReLU() (the usual default), not {kinds[1]}" if other_activation
-           else "exactly three modules: nn.Linear(in_features, hidden), nn.ReLU(), nn.Linear(hidden, out_features)")
+        mistakes.fail_as("no_nonlinearity", "Linear, ReLU, Linear", "Linear, Linear")
+    if kinds != ["Linear", "ReLU", "Linear"]:
+        expected, seen = "the layers Linear, ReLU, Linear", ", ".join(kinds) or "no layers"
+        if len(kinds) == 3 and kinds[0] == kinds[2] == "Linear":
+            mistakes.fail_as("other_activation", expected, seen, found=kinds[1])
+        fail(expected, seen, "exactly three modules: a Linear from in_features to hidden, a ReLU, a Linear from "
+             "hidden to out_features", convention=rule)
     first, last = facts["layers"][0], facts["layers"][2]
     sizes = ((first["in_features"], first["out_features"]), (last["in_features"], last["out_features"]))
     expect(sizes == ((n_in, hidden), (hidden, n_out)),
@@ -524,20 +587,16 @@ def test_make_mlp_is_linear_relu_linear_with_the_requested_sizes(student):
 
 def test_make_mlp_computes_relu_between_the_layers(student, rng, thresholds):
     """the MLP computes ReLU(x W1 + b1) W2 + b2"""
-    X = _f32(rng.normal(size=(20, 4)))
+    X = f32(rng.normal(size=(20, 4)))
     facts = student.probe("mlp_facts", [4], {"hidden": 7, "out_features": 2}, X)
     _expect_mlp_structure(facts, 4, 7, 2, "make_mlp(4, hidden=7, out_features=2)")
     first, last = facts["layers"][0], facts["layers"][2]
     expect(first["bias"] is not None and last["bias"] is not None, expected="both Linear layers with a bias",
            seen="a layer with bias=False", hint="keep nn.Linear's default bias=True")
-    hidden = np.maximum(X @ first["weight"].T + first["bias"], 0.0)
-    expect_close(facts["out"]["values"], hidden @ last["weight"].T + last["bias"], what="the MLP's output",
-                 rtol=thresholds["float32_rtol"], atol=thresholds["float32_atol"],
+    expect_close(facts["out"]["values"], oracle.mlp_forward(X, first["weight"], first["bias"], last["weight"],
+                                                            last["bias"]),
+                 what="the MLP's output", rtol=thresholds["float32_rtol"], atol=thresholds["float32_atol"],
                  hint="the forward pass is Linear, then ReLU, then Linear, nothing else")
-
-
-def _r2(pred: np.ndarray, target: np.ndarray) -> float:
-    return float(1.0 - np.sum((pred - target) ** 2) / np.sum((target - target.mean()) ** 2))
 
 
 #: The torch.nn layers a fit_cubic network may be made of: the trusted process rebuilds them from their settings and
@@ -641,10 +700,24 @@ def _initial_parameters(layers: list[dict], seed: int) -> list[np.ndarray]:
     return out
 
 
+def _judge_r2(pred: np.ndarray, x: np.ndarray, minimum: float) -> None:
+    """Pass when predictions on x reach R^2 >= minimum against x^3; else name what went wrong."""
+    x, pred = np.ravel(x), np.ravel(pred)
+    score = r2(pred, x ** 3)
+    if score >= minimum:
+        return
+    expected, seen = f"R^2 >= {minimum:g} on held-out points in [-2, 2]", f"R^2 = {score:.3f}"
+    residual = np.sum((pred - best_line(x, pred)) ** 2)
+    if residual <= STRAIGHT_LINE_SHARE * np.sum((pred - pred.mean()) ** 2) or score < LINEAR_R2:
+        mistakes.fail_as("linear_model_for_cubic", expected, seen)
+    mistakes.fail_as("cubic_underfit", expected, seen)
+
+
 def _expect_cubic_fit(student, thresholds, seed: int, x: np.ndarray) -> None:
     # Only the trained model's contents are read in the worker (and its own predictions, to compare): the training
     # time is the sandbox's CPU time read by this process, the network is rebuilt and evaluated here, and its
     # parameters are compared with a fresh initialisation computed here.
+    trained, fitted = mistakes.rule("trained_network"), mistakes.rule("cubic_fit")
     pinned = zlib.crc32(f"fit_cubic {seed}".encode()) % 2**31
     student.pin_seed(pinned)
     cpu_before = student.cpu_seconds()
@@ -655,23 +728,27 @@ def _expect_cubic_fit(student, thresholds, seed: int, x: np.ndarray) -> None:
         seconds = cpu_after - cpu_before
     student.pin_seed(None)
     limit = thresholds["fit_cubic_seconds"]
-    expect(seconds <= limit, expected=f"training within {limit:g} s of CPU time", seen=f"{seconds:.1f} s",
-           hint="fewer epochs or a smaller network: a few hundred epochs of Adam on a 1-hidden-layer MLP take well "
-                "under a second")
+    if seconds > limit:
+        fail(f"training within {limit:g} s of CPU time", f"{seconds:.1f} s",
+             "fewer epochs or a smaller network: a few hundred epochs of Adam on a 1-hidden-layer MLP take well "
+             "under a second", convention=fitted)
     facts = student.probe("cubic_model_facts", model, x, seed=seed)
-    expect(facts["callable"], expected="fit_cubic to return the trained model", seen=f"a {facts['type']}",
-           hint="end fit_cubic with `return model`")
-    expect(facts["is_module"], expected="a torch.nn.Module made of standard layers (for example from make_mlp)",
-           seen=f"a {facts['type']}",
-           hint="return the network you trained (an nn.Module such as make_mlp's nn.Sequential), not a function")
+    if not facts["callable"]:
+        fail("fit_cubic to return the trained model", f"a {facts['type']}", "fit_cubic returns the model it trained",
+             convention=trained)
+    if not facts["is_module"]:
+        fail("a torch.nn.Module made of standard layers (for example from make_mlp)", f"a {facts['type']}",
+             "return the network you trained (an nn.Module such as make_mlp's nn.Sequential), not a function",
+             convention=trained)
     out = facts["pred"]
     pred = as_array(out.get("values") if out else None, "model(x)")
     expect(pred.size == len(x), expected=f"one prediction per input row ({len(x)} rows of shape (n, 1))",
            seen=f"shape {pred.shape}", hint="the model maps an (n, 1) input to an (n, 1) output")
-    expect(not facts["stray"], expected="every parameter inside a standard torch.nn layer",
-           seen=f"parameters of your own: {', '.join(facts['stray'][:5])}",
-           hint="build the network from torch.nn layers (nn.Linear, activations); fit_cubic's model must be made of "
-                "them (see the handout)")
+    if facts["stray"]:
+        fail("every parameter inside a standard torch.nn layer",
+             f"parameters of your own: {', '.join(facts['stray'][:5])}",
+             "build the network from torch.nn layers (nn.Linear, activations); fit_cubic's model must be made of "
+             "them (see the handout)", convention=trained)
     modules, problem = _rebuild(facts["layers"])
     if problem:
         kinds = ", ".join(layer["type"] for layer in facts["layers"][:8]) or "none"
@@ -679,7 +756,7 @@ def _expect_cubic_fit(student, thresholds, seed: int, x: np.ndarray) -> None:
              f"{problem} (the model's layers: {kinds})",
              "fit_cubic must return a network made of standard torch.nn layers, trained on the data (make_mlp's "
              "Linear, ReLU, Linear works); a module that computes x^3 itself, or a layer class of your own, is "
-             "not graded")
+             "not graded", convention=trained)
     pred = pred.reshape(-1)
     expect(bool(np.all(np.isfinite(pred))), expected="finite predictions", seen=fmt(pred),
            hint="training diverged: lower the learning rate")
@@ -689,41 +766,32 @@ def _expect_cubic_fit(student, thresholds, seed: int, x: np.ndarray) -> None:
             pred, mine, rtol=AGREEMENT_RTOL, atol=AGREEMENT_RTOL * (1.0 + float(np.max(np.abs(mine))))))
         if agree:
             break
-    expect(agree, expected="the model's output = its layers applied in the order they are registered",
-           seen=f"the model's own output differs from its layers' by up to {fmt(float(np.max(np.abs(pred - mine))))}"
-           if mine.shape == pred.shape else f"the layers give shape {mine.shape}",
-           hint="your model's forward does not compute its layers in the order they are registered: forward must "
-                "apply each layer once, in the order they were created in __init__ (or use nn.Sequential), and "
-                "nothing else")
+    if not agree:
+        fail("the model's output = its layers applied in the order they are registered",
+             f"the model's own output differs from its layers' by up to {fmt(float(np.max(np.abs(pred - mine))))}"
+             if mine.shape == pred.shape else f"the layers give shape {mine.shape}",
+             "your model's forward does not compute its layers in the order they are registered: forward must "
+             "apply each layer once, in the order they were created in __init__ (or use nn.Sequential), and "
+             "nothing else", convention=trained)
     given = [np.asarray(v, dtype=np.float64) for layer in facts["layers"]
              for _, v in sorted(layer["parameters"].items())]
     for start in sorted({seed, pinned}):
         initial = _initial_parameters(facts["layers"], start)
-        fresh = len(initial) == len(given) and all(
-            a.shape == b.shape and np.allclose(a, b, rtol=0, atol=MOVED_ATOL) for a, b in zip(given, initial))
-        expect(not fresh, expected="parameters that moved from their initial values during training",
-               seen="the parameters of a freshly initialised network",
-               hint="fit_cubic must train the network it returns: the four steps (zero_grad, loss, backward, step) "
-                    "for a few hundred epochs")
-    r2, minimum = _r2(mine, x.reshape(-1) ** 3), thresholds["cubic_r2_min"]
-    if r2 >= minimum:
-        return
-    line = np.polyval(np.polyfit(x.reshape(-1), mine, 1), x.reshape(-1))
-    if np.sum((mine - line) ** 2) <= STRAIGHT_LINE_SHARE * np.sum((mine - mine.mean()) ** 2) or r2 < LINEAR_R2:
-        hint = ("your model is (nearly) a straight line, and y = x^3 bends: a linear model cannot fit it however "
-                "long it trains. Use a network with a non-linearity (make_mlp: Linear, ReLU, Linear)")
-    else:
-        hint = ("the curve is not fitted well enough on [-2, 2], where training data are sparse near the ends: "
-                "more hidden units, more epochs or torch.optim.Adam; plot your model against x^3 (see the handout)")
-    fail(f"R^2 >= {minimum:g} on held-out points in [-2, 2]", f"R^2 = {r2:.3f}", hint)
+        if len(initial) == len(given) and all(
+                a.shape == b.shape and np.allclose(a, b, rtol=0, atol=MOVED_ATOL) for a, b in zip(given, initial)):
+            mistakes.fail_as("untrained_network", "parameters that moved from their initial values during training",
+                             "the parameters of a freshly initialised network")
+    _judge_r2(mine, x, thresholds["cubic_r2_min"])
 
 
 def test_fit_cubic_reaches_r2_on_held_out_points(student, rng, thresholds):
     """the model from fit_cubic(seed=0) reaches R^2 >= 0.98 on held-out points in [-2, 2]"""
-    _expect_cubic_fit(student, thresholds, 0, _f32(rng.uniform(-2.0, 2.0, size=(HELD_OUT_POINTS, 1))))
+    x = rng.uniform(-HELD_OUT_RANGE, HELD_OUT_RANGE, size=(HELD_OUT_POINTS, 1))
+    _expect_cubic_fit(student, thresholds, 0, f32(x))
 
 
 def test_fit_cubic_with_another_seed(student, rng, thresholds):
     """fit_cubic(seed=1) fits y = x^3 on [-2, 2] too, ends included"""
-    x = np.concatenate([[-2.0, 2.0], rng.uniform(-2.0, 2.0, size=HELD_OUT_POINTS - 2)]).reshape(-1, 1)
-    _expect_cubic_fit(student, thresholds, 1, _f32(x))
+    ends = [-HELD_OUT_RANGE, HELD_OUT_RANGE]
+    x = np.concatenate([ends, rng.uniform(-HELD_OUT_RANGE, HELD_OUT_RANGE, size=HELD_OUT_POINTS - 2)])
+    _expect_cubic_fit(student, thresholds, 1, f32(x.reshape(-1, 1)))

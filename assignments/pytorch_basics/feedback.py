@@ -1,8 +1,9 @@
 """Plots for pytorch_basics.py: the four-step loop's losses, DataLoader minibatches, and fit_cubic against x^3.
 
-Torch objects stay in the worker: the probes of ``autograder/probes/pytorch_basics.py`` build the models from
-injected weights and send back plain numbers. The expected curves are exact gradient-descent trajectories in
-float64 NumPy from the same weights (for DataLoader training, on the very minibatches the loader handed out).
+Torch objects stay in the worker: the probes (``probes.py``) build the models from injected weights and send back
+plain numbers. The plotted runs have fixed inputs (``checks.PLOT_FOUR_STEPS``, ``checks.PLOT_LOADER``: data,
+initial weights w = 0, the minibatches), so their expected curves are recorded values (``checks.EXPECTED``: the
+oracle's exact trajectories in the kit, numbers in the student bundle); nothing here computes a training run.
 ``fit_cubic`` trains for about a second, so its plot reuses the predictions its check already asked for (the
 model's own output, read by the probe ``cubic_model_facts``).
 """
@@ -10,35 +11,14 @@ from __future__ import annotations
 
 import numpy as np
 
-from autograder import datasets
+from assignments.pytorch_basics.checks import (ASSIGNMENT, EXPECTED, HELD_OUT_RANGE, PLOT_FOUR_STEPS, PLOT_LOADER,
+                                               as_column, best_line, least_squares, r2)
+from autograder import config
 from autograder.feedback import Context, FeedbackProblem, Gatherer, Plot, curve, level, numbers
 
 REUSE_PROBES = ("cubic_model_facts",)
-LINEAR_N, LINEAR_M, LINEAR_LR, LINEAR_EPOCHS = 100, 3, 0.1, 40
-LOADER_BATCH, LOADER_LR, LOADER_EPOCHS = 16, 0.05, 20
-CUBIC_RANGE = 2.0              # the check's held-out range [-2, 2]; training data x ~ N(0, 1) thin out there
-
-
-def _linear_data() -> tuple[np.ndarray, np.ndarray]:
-    X, y, _, _ = datasets.make_linear(n=LINEAR_N, m=LINEAR_M, noise=0.3, seed=3)
-    return X, y
-
-
-def mse_trajectory(X: np.ndarray, y: np.ndarray, batches: list[list[list[int]]] | None, lr: float,
-                   epochs: int) -> np.ndarray:
-    """nn.MSELoss + SGD from w = 0, b = 0, in float64: per epoch the loss before the step (full batch), or the
-    mean of the minibatch losses when ``batches`` gives each epoch's minibatches."""
-    w, b = np.zeros(X.shape[1]), 0.0
-    out = []
-    for epoch in range(epochs):
-        losses = []
-        for idx in (batches[epoch] if batches is not None else [list(range(len(y)))]):
-            Xb, yb = X[idx], y[idx]
-            err = Xb @ w + b - yb
-            losses.append(np.mean(err ** 2))
-            w, b = w - lr * 2 * Xb.T @ err / len(idx), b - lr * 2 * np.mean(err)
-        out.append(np.mean(losses))
-    return np.array(out)
+#: Points of fit_cubic's plot when its check did not run (or failed before predicting).
+CUBIC_GRID = 161
 
 
 def _losses(result: dict, what: str) -> np.ndarray:
@@ -48,31 +28,28 @@ def _losses(result: dict, what: str) -> np.ndarray:
 
 
 def four_steps(ctx: Context) -> Plot:
-    X, y = _linear_data()
-    result = ctx.student.probe("train_linear_from", X, y, np.zeros(LINEAR_M), 0.0, LINEAR_LR, LINEAR_EPOCHS)
+    X, y, w0, b0, lr, epochs = PLOT_FOUR_STEPS.full_batch()
+    result = ctx.student.probe("train_linear_from", X, as_column(y), w0, b0, lr, epochs)
     if not result.get("pair", True):
         raise FeedbackProblem(f"train_linear_model returned a {result.get('returned')}, not (model, losses)")
     losses = _losses(result, "train_linear_model")
-    design = np.column_stack([X, np.ones(len(y))])
-    optimum = float(np.mean((design @ np.linalg.lstsq(design, y, rcond=None)[0] - y) ** 2))
+    params = least_squares(X, y)
+    optimum = float(np.mean((X @ params[:-1] + params[-1] - y) ** 2))
     axes = {"kind": "curves", "xlabel": "epoch", "ylabel": "nn.MSELoss", "logy": True, "clip_factor": 1e3,
-            "series": [curve("expected", mse_trajectory(X, y, None, LINEAR_LR, LINEAR_EPOCHS), style="expected"),
+            "series": [curve("expected", EXPECTED["plot_four_steps"], style="expected"),
                        curve("your train_linear_model", losses), level(f"least squares ({optimum:.3g})", optimum)]}
     return Plot([axes], summary=f"{len(losses)} losses, from {losses[0]:.3g} to {losses[-1]:.3g}.")
 
 
 def loader_training(ctx: Context) -> Plot:
-    X, y = _linear_data()
-    result = ctx.student.probe("train_with_recorded_loader", X, y, np.zeros(LINEAR_M), 0.0, LOADER_BATCH, True,
-                               LOADER_LR, LOADER_EPOCHS)
+    X, y, w0, b0, passes, lr = PLOT_LOADER.minibatches()
+    result = ctx.student.probe("train_with_given_batches", X, as_column(y), w0, b0, passes, lr, PLOT_LOADER.epochs)
     losses = _losses(result, "train_with_loader")
-    passes = result.get("passes") or []
-    series = [curve("full batch, same lr (for comparison)", mse_trajectory(X, y, None, LOADER_LR, LOADER_EPOCHS),
-                    style="context", color=3)]
-    if len(passes) >= LOADER_EPOCHS:
-        series.append(curve("expected on the same minibatches",
-                            mse_trajectory(X, y, passes, LOADER_LR, LOADER_EPOCHS), style="expected"))
-    series.insert(1, curve(f"your train_with_loader (batch_size {LOADER_BATCH})", losses, color=0))
+    series = [curve("full batch, same lr (for comparison)", EXPECTED["plot_loader_full_batch"], style="context",
+                    color=3),
+              curve(f"your train_with_loader (batch_size {PLOT_LOADER.batch_size})", losses, color=0)]
+    if len(result.get("passes") or []) == PLOT_LOADER.epochs:
+        series.append(curve("expected on the same minibatches", EXPECTED["plot_loader"], style="expected"))
     axes = {"kind": "curves", "xlabel": "epoch", "ylabel": "mean minibatch loss (MSE)", "logy": True,
             "clip_factor": 1e3, "series": series}
     return Plot([axes], summary=f"{len(losses)} epoch losses, from {losses[0]:.3g} to {losses[-1]:.3g}.")
@@ -85,7 +62,8 @@ def cubic_fit(ctx: Context) -> Plot:
         args, kwargs, facts = calls[0]
         x, seed = args[1], kwargs.get("seed", 0)
     else:  # the check did not run here (or failed before predicting): train once, within this plot's budget
-        seed, x = 0, np.linspace(-CUBIC_RANGE, CUBIC_RANGE, 161, dtype=np.float32).reshape(-1, 1)
+        seed = 0
+        x = np.linspace(-HELD_OUT_RANGE, HELD_OUT_RANGE, CUBIC_GRID, dtype=np.float32).reshape(-1, 1)
         facts = ctx.student.probe("cubic_model_facts", ctx.student.call_kept("fit_cubic", seed=seed), x, seed=seed)
     if not facts.get("callable"):
         raise FeedbackProblem(f"fit_cubic returned a {facts.get('type')}, not a model")
@@ -94,14 +72,14 @@ def cubic_fit(ctx: Context) -> Plot:
     order = np.argsort(x)
     x, pred = x[order], pred[order]
     target = x ** 3
-    r2 = 1.0 - np.sum((pred - target) ** 2) / np.sum((target - target.mean()) ** 2)
-    line = np.polyval(np.polyfit(x, target, 1), x)
+    line = best_line(x, target)
+    bar = config.load().assignments[ASSIGNMENT].thresholds["cubic_r2_min"]
     axes = {"kind": "curves", "xlabel": "x", "ylabel": "y", "legend": "upper left", "series": [
         curve("best straight line", line, x=x, style="context", color=4),
         curve(f"your fit_cubic(seed={seed}) model", pred, x=x, color=0),
         curve("y = x^3", target, x=x, style="expected")]}
-    return Plot([axes], summary=f"R^2 = {r2:.3f} on {x.size} points of [{x[0]:.2g}, {x[-1]:.2g}] (a straight line "
-                                f"gets {1 - np.sum((line - target) ** 2) / np.sum((target - target.mean()) ** 2):.2f}).")
+    return Plot([axes], summary=f"R^2 = {r2(pred, target):.3f} on {x.size} points of [{x[0]:.2g}, {x[-1]:.2g}] "
+                                f"(the check asks for {bar:g}; a straight line gets {r2(line, target):.2f}).")
 
 
 GATHERERS = [

@@ -1,13 +1,13 @@
 """Probes for pytorch_basics.py: they run in the worker, next to the student's module, where torch lives.
 
 Torch objects cannot cross the process boundary, so each probe builds the torch inputs from NumPy arrays the
-check sent (layers with given weights, tensors, a DataLoader that records its minibatches), calls the student's
-function, and sends back plain data: arrays, numbers, type names. Probes never judge; the checks do, in the
-trusted process, against NumPy oracles. Torch is imported once per worker (the student's module imports it too).
+check sent (layers with given weights, float32 tensors of the arrays as they come, a DataLoader handing out the
+check's minibatches), calls the student's function, and sends back plain data: arrays, numbers, type names. Probes
+never judge and implement no exercise; the checks judge, in the trusted process. Torch is imported once per worker
+(the student's module imports it too).
 """
 from __future__ import annotations
 
-import math
 from typing import Any
 
 import numpy as np
@@ -18,9 +18,9 @@ from torch.utils.data import DataLoader, Sampler, TensorDataset
 
 # --- building torch inputs from the check's arrays -----------------------------------------------------------
 
-def _tensors(X: np.ndarray, y: np.ndarray) -> tuple[torch.Tensor, torch.Tensor]:
-    """The data as the contract hands them to students: X_t (n, m), y_t (n, 1), float32."""
-    return (torch.tensor(X, dtype=torch.float32), torch.tensor(y, dtype=torch.float32).view(-1, 1))
+def _tensor(a: np.ndarray) -> torch.Tensor:
+    """A float32 tensor of the array, in the shape the check sent (targets arrive as an (n, 1) column)."""
+    return torch.tensor(np.asarray(a), dtype=torch.float32)
 
 
 def _linear(weight: np.ndarray, bias: np.ndarray) -> nn.Linear:
@@ -75,7 +75,7 @@ def tensor_facts(module, X: np.ndarray, y: np.ndarray) -> dict:
 def train_linear_from(module, X: np.ndarray, y: np.ndarray, weight: np.ndarray, bias: float, lr: float,
                       epochs: int) -> dict:
     """``train_linear_model`` on a given nn.Linear with injected initial weights: what it returned."""
-    X_t, y_t = _tensors(X, y)
+    X_t, y_t = _tensor(X), _tensor(y)
     model = _linear(np.reshape(weight, (1, -1)), np.array([bias]))
     out = module.train_linear_model(X_t, y_t, lr=lr, epochs=epochs, model=model)
     return _training_result(out, given=model)
@@ -83,7 +83,7 @@ def train_linear_from(module, X: np.ndarray, y: np.ndarray, weight: np.ndarray, 
 
 def train_linear_default(module, X: np.ndarray, y: np.ndarray) -> dict:
     """``train_linear_model(X_t, y_t)`` with every default (a new nn.Linear(m, 1), lr 0.1, 100 epochs)."""
-    X_t, y_t = _tensors(X, y)
+    X_t, y_t = _tensor(X), _tensor(y)
     return _training_result(module.train_linear_model(X_t, y_t), given=None)
 
 
@@ -98,7 +98,7 @@ def _training_result(out: Any, given: nn.Module | None) -> dict:
 
 def loader_epochs(module, X: np.ndarray, y: np.ndarray, batch_size: int, shuffle: bool, epochs: int) -> dict:
     """Iterate the student's ``make_loader(...)`` for ``epochs`` epochs; every batch comes back as arrays."""
-    X_t, y_t = _tensors(X, y)
+    X_t, y_t = _tensor(X), _tensor(y)
     loader = module.make_loader(X_t, y_t, batch_size=batch_size, shuffle=shuffle)
     passes = []
     for _ in range(epochs):
@@ -109,34 +109,37 @@ def loader_epochs(module, X: np.ndarray, y: np.ndarray, batch_size: int, shuffle
     return {"type": type(loader).__name__, "epochs": passes}
 
 
-class _RecordingBatchSampler(Sampler):
-    """Yields minibatches of indices as DataLoader(shuffle=...) would, and records each one it hands out."""
+class _GivenBatches(Sampler):
+    """Hands out the check's minibatches of row indices, one pass of ``passes`` per iteration (after the last
+    given pass, the rows in order), and records every pass it hands out. Its length is the number of minibatches
+    of the pass under way (the first one before any)."""
 
-    def __init__(self, n: int, batch_size: int, shuffle: bool) -> None:
-        self.n, self.batch_size, self.shuffle = n, batch_size, shuffle
+    def __init__(self, passes: list[list[list[int]]], n: int) -> None:
+        self.given, self.n = passes, n
+        self.current = passes[0] if passes else [list(range(n))]
         self.passes: list[list[list[int]]] = []
 
     def __iter__(self):
-        order = torch.randperm(self.n).tolist() if self.shuffle else list(range(self.n))
+        k = len(self.passes)
+        self.current = self.given[k] if k < len(self.given) else [list(range(self.n))]
         record: list[list[int]] = []
         self.passes.append(record)
-        for start in range(0, self.n, self.batch_size):
-            batch = order[start:start + self.batch_size]
-            record.append(batch)
-            yield batch
+        for batch in self.current:
+            record.append(list(batch))
+            yield list(batch)
 
     def __len__(self) -> int:
-        return math.ceil(self.n / self.batch_size)
+        return len(self.current)
 
 
-def train_with_recorded_loader(module, X: np.ndarray, y: np.ndarray, weight: np.ndarray, bias: float,
-                               batch_size: int, shuffle: bool, lr: float, epochs: int) -> dict:
-    """``train_with_loader`` on a real DataLoader whose minibatches are recorded, from injected weights.
+def train_with_given_batches(module, X: np.ndarray, y: np.ndarray, weight: np.ndarray, bias: float,
+                             passes: list[list[list[int]]], lr: float, epochs: int) -> dict:
+    """``train_with_loader`` on a real DataLoader that hands out the check's minibatches, from injected weights.
 
     The loader is the grader's own (not the student's make_loader), so this exercise is judged on its own.
     """
-    X_t, y_t = _tensors(X, y)
-    sampler = _RecordingBatchSampler(len(X), batch_size, shuffle)
+    X_t, y_t = _tensor(X), _tensor(y)
+    sampler = _GivenBatches(passes, len(X))
     loader = DataLoader(TensorDataset(X_t, y_t), batch_sampler=sampler)
     model = _linear(np.reshape(weight, (1, -1)), np.array([bias]))
     losses = module.train_with_loader(model, loader, lr=lr, epochs=epochs)
