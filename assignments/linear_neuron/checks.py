@@ -1,31 +1,39 @@
 """Checks for linear_neuron.py: gradients, the 1-D neuron, its history and critical learning rate, the three
 modes, the multi-input neuron, normalisation without leakage.
 
-Every verdict is taken here against oracles that do not depend on the reference: central finite differences and
-closed forms for the gradients, gradient-descent trajectories replayed in NumPy from parameters we inject before
-calling fit, np.linalg.lstsq on the real data sets, the eigenvalues of the Hessian for the stability edge, and
-statistics over many runs for the random modes. When a trajectory is wrong we replay the mistakes students
-usually make (a sequential update, a sum instead of a mean, a sign error, X @ (u - y), ...) and name the one
-that reproduces what we saw.
+The visible checks ship to students, so they judge without any implementation of an exercise: gradients and
+gradient-descent trajectories (from parameters we inject before calling fit) against central finite differences
+of each step's batch loss; values the oracle computes for fixed inputs (least squares on the real data sets, the
+critical learning rate, the scaler's statistics), read through ``EXPECTED``; and properties (shapes, errors
+raised, the student's own other functions, statistics over many runs). The hidden checks call the oracle
+(``oracle.py``, which stays with instructors) directly. A wrong answer is diagnosed against the mistake catalogue
+(``mistakes.py``), one way everywhere: which known mistake, replayed, reproduces what we saw?
 """
 from __future__ import annotations
 
 import time
 import zlib
-from typing import Any, Callable
+from typing import Any, Callable, Iterator
 
 import numpy as np
 
 from autograder import datasets, wire
 from autograder.checking import (as_array, as_float, expect, expect_close, expect_finite, expect_raises, fail, fmt,
                                  numerical_gradient)
+from autograder.recorded import Recorded
 from autograder.remote import RemoteObject
 from autograder.sandbox import StudentError
 
-UPDATE_RULE = ("compute BOTH gradients as averages over the index set at the current parameters, then update "
-               "together: a <- a - lr * mean((u - y) x), b <- b - lr * mean(u - y)")
-UPDATE_RULE_W = ("compute both gradients at the current (w, b), as averages over the index set, then update "
-                 "together: w <- w - lr * X.T @ (u - y) / n, b <- b - lr * mean(u - y)")
+from assignments.linear_neuron import mistakes
+from assignments.linear_neuron import oracle
+from assignments.linear_neuron.mistakes import Mistake
+
+#: What the update rule is, when no known mistake reproduces a wrong step: named, never written out as code.
+UPDATE_HINT_1D = ("the step is none of the known mistakes: follow the handout's update rule step by step (both "
+                  "gradients on idx at the current a and b, averaged, then a and b moved together against them)")
+UPDATE_HINT = ("the step is none of the known mistakes: follow the handout's update rule step by step (the weight "
+               "gradient, one average per feature, and dE/db, both at the current w and b, then w and b moved "
+               "together against them)")
 #: Features of house_mini for the learning-rate ladder: once standardised their Hessian's largest eigenvalue is
 #: about 1.36, so every rate up to 1.0 is below 2 / lambda_max. With all 18 features lambda_max is about 5.2
 #: (sqft_living = sqft_above + sqft_basement, and the size features move together) and 0.5 already diverges.
@@ -41,6 +49,16 @@ FORWARD_RTOL, FORWARD_ATOL = 1e-6, 1e-7
 FORWARD_MAX_ERROR = 1e-6
 #: A returned learning rate must be one of the candidates, not a number near one.
 CANDIDATE_RTOL = 1e-12
+#: Central differences of the batch loss, relative to the size of the point: the loss is quadratic, so no step
+#: size adds truncation error, and a large one keeps round-off small (see _CentralDifferences).
+FD_STEP = 1e-3
+#: critical_learning_rate is asked on inputs x ~ N(mean, spread) of n values: (mean, spread, n). Centred, far from
+#: 0, wide, and nearly constant (where H is nearly singular); drawn with a fixed seed so their expected rates can be
+#: recorded ahead of grading.
+CRITICAL_CASES = ((0.0, 1.0, 50), (3.0, 0.5, 20), (-2.0, 3.0, 100), (0.2, 0.05, 8))
+CRITICAL_SEED = 20240301
+#: The canary split of the standardize checks: a fixed seed, for the same reason.
+CANARY_SEED = 20240302
 
 
 # --- small helpers ----------------------------------------------------------------------------------------------
@@ -55,6 +73,13 @@ def _close(seen: Any, expected: Any, thresholds) -> bool:
     seen, expected = np.asarray(seen, dtype=np.float64), np.asarray(expected, dtype=np.float64)
     return seen.shape == expected.shape and bool(
         np.allclose(seen, expected, rtol=thresholds["trajectory_rtol"], atol=thresholds["trajectory_atol"]))
+
+
+def _fail_as(expected: str, seen: str, found: Mistake | None, otherwise: str, rule: str = "") -> None:
+    """Fail, naming the known mistake that reproduces what was seen (else with the ``otherwise`` hint)."""
+    if found is None:
+        fail(expected, seen, otherwise, convention=rule)
+    fail(expected, seen, found.hint, mistake=found.title, convention=rule)
 
 
 def _number(value: Any, what: str) -> float:
@@ -72,8 +97,8 @@ def _history_values(history: Any, what: str = "history") -> list[float]:
     if not isinstance(history, list):
         fail(f"{what} as a Python list", fmt(history),
              "start with self.history = [] in __init__ and append one number per iteration")
-    return [as_float(v, f"each entry of {what}",
-                     "append one number per iteration: the MSE np.mean((y - u) ** 2), not an array") for v in history]
+    hint = f"append one number per iteration, the MSE as a float, not an array (handout: {mistakes.HISTORY})"
+    return [as_float(v, f"each entry of {what}", hint) for v in history]
 
 
 def _neuron_1d(student, a: float, b: float) -> RemoteObject:
@@ -95,8 +120,9 @@ def _params_1d(neuron: RemoteObject) -> tuple[float, float]:
 
 def _params(neuron: RemoteObject, m: int) -> tuple[np.ndarray, float]:
     w = as_array(neuron.w, "w", (m,),
-                 f"w must keep the shape ({m},): a y of shape (n, 1) makes u - y an (n, n) matrix and "
-                 "X.T @ (u - y) then has shape (m, n); a missing transpose gives the wrong shape too")
+                 f"w must keep the shape ({m},): a y of shape (n, 1) makes u - y an (n, n) matrix and the weight "
+                 f"gradient then has shape (m, n); a missing transpose gives the wrong shape too (handout: "
+                 f"{mistakes.SHAPES})")
     # the contract asks for floats only in the 1-D neuron; here a b of shape (1,) is accepted
     return w, as_float(neuron.b, "b")
 
@@ -107,9 +133,10 @@ def _fit_explaining_shape_errors(call: Callable[[], Any]) -> Any:
         return call()
     except StudentError as err:
         if err.exc_type == "ValueError" and ("matmul" in err.message or "not aligned" in err.message):
-            fail("grad_w = X.T @ (u - y) / n, of shape (m,)", f"ValueError: {err.message} ({err.where})",
-                 "X has shape (n, m) and u - y shape (n,): X @ (u - y) does not fit, X.T @ (u - y) does. "
-                 "Use the transpose X.T (the chapter's trap)")
+            trap = mistakes.STEP["no_transpose"]
+            fail("a weight gradient of shape (m,), one value per feature", f"ValueError: {err.message} ({err.where})",
+                 "X has shape (n, m) and u - y shape (n,): X @ (u - y) does not fit, while its transpose X.T does "
+                 f"(handout: {trap.section})", mistake=trap.title)
         raise
 
 
@@ -135,124 +162,44 @@ def _expect_value_error(call: Callable[[], Any], *, doing: str, hint: str) -> No
         raise wrapper.error from None
 
 
-# --- the oracles: gradient descent replayed in NumPy, with and without the usual mistakes -----------------------
+# --- the visible checks' oracle: gradient descent replayed against central differences -------------------------
 
-def _step_1d(x: np.ndarray, y: np.ndarray, a: float, b: float, lr: float, mistake: str | None = None):
-    """One batch step of the 1-D neuron from (a, b); ``mistake`` replays a known wrong version."""
-    err = a * x + b - y
-    scale = {None: 1.0, "sum": len(x), "sign": -1.0, "double": 2.0}.get(mistake, 1.0)
-    grad_a, grad_b = scale * np.mean(err * x), scale * np.mean(err)
-    if mistake == "a_first":
-        a_new = a - lr * grad_a
-        return a_new, b - lr * np.mean(a_new * x + b - y)
-    if mistake == "b_first":
-        b_new = b - lr * grad_b
-        return a - lr * np.mean((a * x + b_new - y) * x), b_new
-    if mistake == "a_only":
-        return a - lr * grad_a, b
-    if mistake == "b_only":
-        return a, b - lr * grad_b
-    return a - lr * grad_a, b - lr * grad_b
+class _CentralDifferences:
+    """The gradients of one step's batch loss E = mean of 1/2 (y - u)^2, u = X @ w + b, by central differences
+    (a mistakes.GradientModel): for this quadratic loss they are exact up to round-off, so a trajectory replayed
+    step by step against them is the exact one, without the update rule written down.
 
+    Central differences of a quadratic have no truncation error at any step, so the step grows with the point's
+    size (FD_STEP x (1 + its largest entry)): round-off then stays ~1e-13 relative, even where a mistake's
+    replay has diverged to 1e9."""
 
-MISTAKES_1D = {
-    "a_first": "a is updated first and dE/db is then computed with the NEW a: compute both gradients before "
-               "changing either (a sequential update)",
-    "b_first": "b is updated first and dE/da is then computed with the NEW b: compute both gradients before "
-               "changing either (a sequential update)",
-    "sum": "the gradients are sums over the examples, not averages: a missing 1/n (use np.mean, not np.sum)",
-    "sign": "the parameters move UP the gradient: a sign error, use (u - y) not (y - u), and subtract lr * grad",
-    "double": "the gradients are twice too large: with E_i = 1/2 (y_i - u_i)^2 the 2 of the square cancels",
-    "a_only": "only a moves: b must be updated too, b <- b - lr * mean(u - y)",
-    "b_only": "only b moves: a must be updated too, a <- a - lr * mean((u - y) x)",
-}
+    def __init__(self, X: np.ndarray, y: np.ndarray) -> None:
+        self.y = np.asarray(y, dtype=np.float64).reshape(-1)
+        self.X = np.asarray(X, dtype=np.float64).reshape(len(self.y), -1)
 
+    def _loss(self, u: np.ndarray) -> float:
+        return float(np.mean(0.5 * (self.y - u) ** 2))
 
-def _trajectory_1d(x, y, a, b, lr, steps, mistake=None) -> list[tuple[float, float]]:
-    """Parameters after each of ``steps`` batch steps (index 0 = the start)."""
-    path = [(a, b)]
-    for _ in range(steps):
-        a, b = _step_1d(x, y, a, b, lr, mistake)
-        path.append((a, b))
-    return path
+    def _outputs(self, theta: np.ndarray) -> np.ndarray:
+        return self.X @ theta[:-1] + theta[-1]
 
+    @staticmethod
+    def _step(point: np.ndarray) -> float:
+        return FD_STEP * (1.0 + float(np.max(np.abs(point))))
 
-def _diagnose(seen: Any, replay: Callable[[str], Any], mistakes: dict[str, str], thresholds) -> str | None:
-    """The description of the first known mistake whose replay reproduces ``seen``, if any."""
-    for name, description in mistakes.items():
-        try:
-            with np.errstate(all="ignore"):
-                if _close(seen, replay(name), thresholds):
-                    return description
-        except ValueError:  # that mistake is impossible with these shapes
-            continue
-    return None
+    def gradient(self, theta: np.ndarray) -> np.ndarray:
+        return numerical_gradient(lambda t: self._loss(self._outputs(t)), theta, h=self._step(theta))
 
+    def output_gradient(self, theta: np.ndarray) -> np.ndarray:
+        u = self._outputs(theta)
+        return numerical_gradient(self._loss, u, h=self._step(u))
 
-def _step(X: np.ndarray, y: np.ndarray, w: np.ndarray, b: float, lr: float, mistake: str | None = None):
-    """One batch step of the multi-input neuron from (w, b); ``mistake`` replays a known wrong version."""
-    n, m = X.shape
-    err = X @ w + b - y
-    scale = {None: 1.0, "sum": n, "sign": -1.0, "double": 2.0}.get(mistake, 1.0)
-    grad_w, grad_b = scale * X.T @ err / n, scale * np.mean(err)
-    if mistake == "no_transpose":
-        if n != m:
-            raise ValueError("X @ err needs n == m")
-        grad_w = X @ err / n
-    elif mistake == "divide_by_m":
-        grad_w = X.T @ err / m
-    elif mistake == "scalar_grad":
-        grad_w = np.full(m, np.mean(X * err[:, None]))
-    elif mistake == "w_first":
-        w_new = w - lr * grad_w
-        return w_new, b - lr * np.mean(X @ w_new + b - y)
-    elif mistake == "b_first":
-        b_new = b - lr * grad_b
-        return w - lr * X.T @ (X @ w + b_new - y) / n, b_new
-    elif mistake == "w_only":
-        return w - lr * grad_w, b
-    return w - lr * grad_w, b - lr * grad_b
-
-
-MISTAKES = {
-    "no_transpose": "grad_w looks like X @ (u - y) / n: the chapter's trap, use X.T @ (u - y) / n",
-    "w_first": "w is updated first and dE/db is then computed with the NEW w: compute both gradients before "
-               "changing either (a sequential update)",
-    "b_first": "b is updated first and dE/dw is then computed with the NEW b: compute both gradients before "
-               "changing either (a sequential update)",
-    "sum": "the gradients are sums over the examples, not averages: a missing 1/n (divide X.T @ (u - y) by n)",
-    "sign": "the parameters move UP the gradient: a sign error, use (u - y) not (y - u), and subtract lr * grad",
-    "double": "the gradients are twice too large: with E_i = 1/2 (y_i - u_i)^2 the 2 of the square cancels",
-    "divide_by_m": "grad_w is divided by the number of features m instead of the number of examples n",
-    "scalar_grad": "every weight got the same step: np.mean((u - y)[:, None] * X) averages over the features too; "
-                   "use X.T @ (u - y) / n, one value per feature",
-    "w_only": "only w moves: b must be updated too, b <- b - lr * mean(u - y)",
-}
-
-
-def _trajectory(X, y, w, b, lr, steps, mistake=None) -> list[tuple[np.ndarray, float]]:
-    path = [(np.array(w, dtype=np.float64), b)]
-    for _ in range(steps):
-        w, b = _step(X, y, w, b, lr, mistake)
-        path.append((w, b))
-    return path
-
-
-def _critical_lr(x: np.ndarray) -> float:
-    """2 / lambda_max of the 1-D neuron's Hessian [[mean(x^2), mean(x)], [mean(x), 1]]."""
-    hessian = np.array([[np.mean(x ** 2), np.mean(x)], [np.mean(x), 1.0]])
-    return 2.0 / np.linalg.eigvalsh(hessian)[-1]
-
-
-def _critical_lr_multi(X: np.ndarray) -> float:
-    """2 / lambda_max of the multi-input neuron's Hessian (the features plus a column of ones for b)."""
-    Xb = np.column_stack([X, np.ones(len(X))])
-    return 2.0 / np.linalg.eigvalsh(Xb.T @ Xb / len(X))[-1]
-
-
-def _least_squares(X: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, float]:
-    coef = np.linalg.lstsq(np.column_stack([X, np.ones(len(X))]), y, rcond=None)[0]
-    return coef[:-1], float(coef[-1])
+    def replay(self, w: Any, b: float, lr: float, steps: int, mistake: Mistake | None = None) -> np.ndarray:
+        """Batch gradient descent on this data from (w, b) (a float w for the 1-D neuron's a), each step against
+        these central differences: row k holds [w..., b] after k steps (row 0 the start); ``mistake`` replays a
+        known wrong step instead."""
+        start = np.append(np.asarray(w, dtype=np.float64).reshape(-1), float(b))
+        return mistakes.descend(self, start, lr, steps, mistake)
 
 
 def _data_1d(rng: np.random.Generator, n: int, mean: float = 0.5, spread: float = 1.0) -> tuple[np.ndarray, ...]:
@@ -263,27 +210,79 @@ def _data_1d(rng: np.random.Generator, n: int, mean: float = 0.5, spread: float 
     return x, y
 
 
+def _linear_data(rng: np.random.Generator, n: int, m: int) -> tuple[np.ndarray, np.ndarray]:
+    X = _f32(rng.normal(0.5, 1.0, size=(n, m)))
+    y = _f32(X @ rng.normal(size=m) + 0.75 + 0.5 * rng.normal(size=n))
+    return X, y
+
+
+# --- fixed data sets, and what the oracle says about them (recorded ahead of grading for the student bundle) ----
+
+def _abalone_1d() -> tuple[np.ndarray, np.ndarray]:
+    """abalone: length -> rings."""
+    df = datasets.load_abalone()
+    return df["length"].to_numpy(dtype=np.float64), df["rings"].to_numpy(dtype=np.float64)
+
+
+def _abalone_all() -> tuple[np.ndarray, np.ndarray, list[int]]:
+    """All abalone features (sex one-hot), rings, and the columns of the 7 measurements."""
+    X, y, names = datasets.abalone_features()
+    return X, y, [i for i, name in enumerate(names) if not name.startswith("sex_")]
+
+
+def _abalone_measurements() -> np.ndarray:
+    X, _, numeric = _abalone_all()
+    return X[:, numeric]
+
+
+def _ladder_data() -> tuple[np.ndarray, np.ndarray]:
+    df = datasets.load_house()
+    return df[list(LADDER_FEATURES)].to_numpy(dtype=np.float64), df["price"].to_numpy(dtype=np.float64)
+
+
+def _house_split() -> tuple[np.ndarray, ...]:
+    X, y, _ = datasets.house_features()
+    train, test = datasets.train_test_split_indices(len(y), test_fraction=0.2, seed=0)
+    return X[train], y[train], X[test], y[test]
+
+
+def _critical_inputs() -> list[np.ndarray]:
+    rng = np.random.default_rng(CRITICAL_SEED)
+    return [_f32(rng.normal(mean, spread, size=n)) for mean, spread, n in CRITICAL_CASES]
+
+
+def _canary_split() -> tuple[np.ndarray, np.ndarray]:
+    """Ordinary training rows, and test rows with extreme values: a scaler that sees them moves a lot."""
+    rng = np.random.default_rng(CANARY_SEED)
+    X_train = _f32(rng.normal([5.0, -2.0, 100.0], [1.0, 0.5, 20.0], size=(30, 3)))
+    X_test = _f32(rng.normal([5.0, -2.0, 100.0], [1.0, 0.5, 20.0], size=(6, 3)) * 1e3)
+    return X_train, X_test
+
+
+def _rescaled(X: np.ndarray, stats: dict) -> np.ndarray:
+    """X shifted and scaled by the statistics the oracle recorded for it (the grader's own preparation of data)."""
+    return (X - stats["mean"]) / stats["scale"]
+
+
+# Least squares is where batch gradient descent converges; with an intercept it is the same fit on standardised
+# features as on raw ones (so raw features are enough here).
+EXPECTED = Recorded("linear_neuron", {
+    "abalone_1d": lambda oracle: oracle.least_squares_errors(*_abalone_1d()),
+    "abalone_multi": lambda oracle: {**oracle.scaling(_abalone_measurements()),
+                                     **oracle.least_squares_errors(*_abalone_all()[:2])},
+    "ladder": lambda oracle: {**oracle.scaling(_ladder_data()[0]), **oracle.least_squares_errors(*_ladder_data()),
+                              "critical": oracle.critical_rate_multi(oracle.standardised(_ladder_data()[0])[0])},
+    "house_baseline": lambda oracle: oracle.least_squares_errors(*_house_split()),
+    "critical": lambda oracle: [{"rate": oracle.critical_rate(x),
+                                 "mistakes": {m.name: oracle.critical_rate(x, m) for m in mistakes.CRITICAL.values()}}
+                                for x in _critical_inputs()],
+    "canary": lambda oracle: oracle.standardize_expected(*_canary_split()),
+})
+
+
 # =================================================================================================================
 # ex1: gradient_1d
 # =================================================================================================================
-
-GRADIENT_MISTAKES = {
-    "sign": "both gradients have the wrong sign: use (u - y), not (y - u)",
-    "sum": "the gradients are sums, not averages over the examples: use np.mean (the 1/n)",
-    "double": "the gradients are twice too large: the 1/2 in E_i = 1/2 (y_i - u_i)^2 cancels the 2 of the square",
-    "swapped": "grad_a and grad_b are swapped: return (dE/da, dE/db) in that order",
-    "no_x": "grad_a forgot the input: dE/da = mean((u - y) * x)",
-    "product_of_means": "grad_a is mean(u - y) * mean(x): the mean of a product is not the product of the means, "
-                        "use np.mean((u - y) * x)",
-}
-
-
-def _gradient_mistake(x, y, a, b, mistake: str) -> tuple[float, float]:
-    err = a * x + b - y
-    ga, gb = np.mean(err * x), np.mean(err)
-    return {"sign": (-ga, -gb), "sum": (len(x) * ga, len(x) * gb), "double": (2 * ga, 2 * gb), "swapped": (gb, ga),
-            "no_x": (gb, gb), "product_of_means": (gb * np.mean(x), gb)}[mistake]
-
 
 def _expect_gradients(student, x, y, a, b, expected: tuple[float, float], thresholds, *, label: str) -> None:
     got = student.gradient_1d(x, y, a, b)
@@ -296,22 +295,33 @@ def _expect_gradients(student, x, y, a, b, expected: tuple[float, float], thresh
     atol = thresholds["grad_rtol"] * float(np.mean(err * (np.abs(x) + 1))) + thresholds["grad_atol"]
     if np.allclose(seen, expected, rtol=thresholds["grad_rtol"], atol=atol):
         return
-    diagnosis = _diagnose(seen, lambda m: _gradient_mistake(x, y, a, b, m), GRADIENT_MISTAKES, thresholds)
-    fail(f"(grad_a, grad_b) = ({fmt(expected[0])}, {fmt(expected[1])}) {label}",
-         f"({fmt(seen[0])}, {fmt(seen[1])})",
-         diagnosis or "dE/da = mean((u - y) x) and dE/db = mean(u - y) with u = a x + b, averaged over all examples")
+    found = mistakes.recognise(seen, mistakes.GRADIENT_1D, lambda m: m.replay(expected, x),
+                               lambda s, r: _close(s, r, thresholds))
+    _fail_as(f"(grad_a, grad_b) = ({fmt(expected[0])}, {fmt(expected[1])}) {label}",
+             f"({fmt(seen[0])}, {fmt(seen[1])})", found,
+             "the gradients of E = mean of 1/2 (y - u)^2 with respect to a and b, averaged over all examples",
+             mistakes.RULE_GRADIENTS)
+
+
+def _central_differences_case(rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray, float, float]:
+    """(x, y, a, b) of the central-differences check."""
+    x, y = _data_1d(rng, 30)
+    return x, y, 0.75, -0.25
+
+
+def _closed_form_cases(rng: np.random.Generator) -> Iterator[tuple[np.ndarray, np.ndarray, float, float]]:
+    """(x, y, a, b) of the closed-form check: data sets of every size and scale."""
+    for n, scale_x, scale_y in ((1, 1.0, 1.0), (2, 3.0, 0.1), (17, 0.01, 5.0), (200, 10.0, 100.0), (50, 1.0, 1e-3)):
+        x = _f32(scale_x * rng.normal(1.0, 1.0, size=n))
+        y = _f32(scale_y * rng.normal(size=n) + 0.3 * x)
+        yield x, y, float(_f32(rng.normal())), float(_f32(rng.normal()))
 
 
 def test_gradient_1d_matches_central_differences(student, rng, thresholds):
     """gradient_1d agrees with central finite differences of E"""
-    x, y = _data_1d(rng, 30)
-    a, b = 0.75, -0.25
-
-    def cost(p: np.ndarray) -> float:
-        return float(np.mean(0.5 * (y - (p[0] * x + p[1])) ** 2))
-
-    oracle = numerical_gradient(cost, np.array([a, b]))
-    _expect_gradients(student, x, y, a, b, (oracle[0], oracle[1]), thresholds,
+    x, y, a, b = _central_differences_case(rng)
+    numerical = _CentralDifferences(x, y).gradient(np.array([a, b]))
+    _expect_gradients(student, x, y, a, b, (numerical[0], numerical[1]), thresholds,
                       label="(central differences of E = mean of 1/2 (y - u)^2)")
 
 
@@ -330,13 +340,9 @@ def test_gradient_1d_returns_two_floats(student, rng):
 
 def test_gradient_1d_matches_the_closed_form_on_many_data_sets(student, rng, thresholds):
     """gradient_1d equals the closed form on data sets of every size and scale"""
-    for n, scale_x, scale_y in ((1, 1.0, 1.0), (2, 3.0, 0.1), (17, 0.01, 5.0), (200, 10.0, 100.0), (50, 1.0, 1e-3)):
-        x = _f32(scale_x * rng.normal(1.0, 1.0, size=n))
-        y = _f32(scale_y * rng.normal(size=n) + 0.3 * x)
-        a, b = float(_f32(rng.normal())), float(_f32(rng.normal()))
-        err = a * x + b - y
-        _expect_gradients(student, x, y, a, b, (np.mean(err * x), np.mean(err)), thresholds,
-                          label=f"(closed form, n = {n})")
+    for x, y, a, b in _closed_form_cases(rng):
+        _expect_gradients(student, x, y, a, b, oracle.gradient_1d(x, y, a, b), thresholds,
+                          label=f"(closed form, n = {len(x)})")
 
 
 # =================================================================================================================
@@ -420,39 +426,53 @@ def test_forward_1d_is_vectorised(student, rng, thresholds):
          "whole array at once (no for loop, no list comprehension, no np.vectorize)")
 
 
-def _expect_trajectory_1d(neuron, x, y, a0, b0, lr, steps, thresholds, *, how: str) -> None:
-    seen = _params_1d(neuron)
-    expected = _trajectory_1d(x, y, a0, b0, lr, steps)[-1]
+def _expect_params_1d(neuron, start: tuple[float, float], expected: np.ndarray,
+                      replay: Callable[[Mistake], np.ndarray], thresholds, *, how: str) -> None:
+    """The (a, b) fit left equal ``expected``; else the known mistake whose ``replay`` gives them, if any."""
+    seen = np.array(_params_1d(neuron))
     if _close(seen, expected, thresholds):
         return
-    if _close(seen, (a0, b0), thresholds):
-        fail(f"(a, b) = ({fmt(expected[0])}, {fmt(expected[1])}) {how}", "a and b did not change",
+    text = f"(a, b) = ({fmt(expected[0])}, {fmt(expected[1])}) {how}"
+    if _close(seen, start, thresholds):
+        fail(text, "a and b did not change",
              "fit must update self.a and self.b (assign the new values to the attributes)")
-    diagnosis = _diagnose(seen, lambda m: _trajectory_1d(x, y, a0, b0, lr, steps, m)[-1], MISTAKES_1D, thresholds)
-    fail(f"(a, b) = ({fmt(expected[0])}, {fmt(expected[1])}) {how}", f"({fmt(seen[0])}, {fmt(seen[1])})",
-         diagnosis or UPDATE_RULE)
+    found = mistakes.recognise(seen, mistakes.STEP_1D, replay, lambda s, r: _close(s, r, thresholds))
+    _fail_as(text, f"({fmt(seen[0])}, {fmt(seen[1])})", found, UPDATE_HINT_1D, mistakes.RULE_UPDATE)
+
+
+def _one_step_1d_case(rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray, float, float, float]:
+    """(x, y, a0, b0, lr) of the one-step check."""
+    x, y = _data_1d(rng, 25)
+    return x, y, 0.5, 0.25, 0.125
 
 
 def test_fit_1d_one_step_follows_the_update_rule(student, rng, thresholds):
     """one batch step of fit from a given (a, b) matches the update rule exactly"""
-    x, y = _data_1d(rng, 25)
-    a0, b0, lr = 0.5, 0.25, 0.125
+    x, y, a0, b0, lr = _one_step_1d_case(rng)
     neuron = _neuron_1d(student, a0, b0)
     neuron.fit(x, y, lr=lr, epochs=1)
-    _expect_trajectory_1d(neuron, x, y, a0, b0, lr, 1, thresholds,
-                          how=f"after one step from (a, b) = ({a0}, {b0}) with lr = {lr}")
+    descent = _CentralDifferences(x, y)
+    _expect_params_1d(neuron, (a0, b0), descent.replay(a0, b0, lr, 1)[-1],
+                      lambda m: descent.replay(a0, b0, lr, 1, m)[-1], thresholds,
+                      how=f"after one step from (a, b) = ({a0}, {b0}) with lr = {lr}")
+
+
+def _k_steps_1d_cases(rng: np.random.Generator) -> Iterator[tuple[np.ndarray, np.ndarray, float, float, int]]:
+    """(x, y, a0, b0, steps) of the k-step check (its learning rate is half the critical one)."""
+    for n, mean, spread, steps in ((25, 0.5, 1.0, 7), (7, 2.0, 0.5, 5), (60, -1.5, 2.0, 9), (3, 0.0, 1.0, 4)):
+        x, y = _data_1d(rng, n, mean, spread)
+        yield x, y, float(_f32(rng.normal())), float(_f32(rng.normal())), steps
 
 
 def test_fit_1d_k_steps_match_an_independent_trajectory(student, rng, thresholds):
     """k batch steps of fit reproduce gradient descent replayed in NumPy, on several data sets"""
-    for n, mean, spread, steps in ((25, 0.5, 1.0, 7), (7, 2.0, 0.5, 5), (60, -1.5, 2.0, 9), (3, 0.0, 1.0, 4)):
-        x, y = _data_1d(rng, n, mean, spread)
-        a0, b0 = float(_f32(rng.normal())), float(_f32(rng.normal()))
-        lr = float(_f32(0.5 * _critical_lr(x)))
+    for x, y, a0, b0, steps in _k_steps_1d_cases(rng):
+        lr = float(_f32(0.5 * oracle.critical_rate(x)))
         neuron = _neuron_1d(student, a0, b0)
         neuron.fit(x, y, lr=lr, epochs=steps)
-        _expect_trajectory_1d(neuron, x, y, a0, b0, lr, steps, thresholds,
-                              how=f"after {steps} steps on a data set of {n} examples")
+        _expect_params_1d(neuron, (a0, b0), oracle.trajectory_1d(x, y, a0, b0, lr, steps)[-1],
+                          lambda m: oracle.trajectory_1d(x, y, a0, b0, lr, steps, m)[-1], thresholds,
+                          how=f"after {steps} steps on a data set of {len(x)} examples")
 
 
 def test_fit_1d_continues_from_the_current_parameters(student, rng, thresholds):
@@ -463,9 +483,8 @@ def test_fit_1d_continues_from_the_current_parameters(student, rng, thresholds):
     neuron.fit(x, y, lr=lr, epochs=3)
     neuron.fit(x, y, lr=lr, epochs=4)
     seen = _params_1d(neuron)
-    expected = _trajectory_1d(x, y, a0, b0, lr, 7)[-1]
+    expected, restart = oracle.trajectory_1d(x, y, a0, b0, lr, 7)[-1], oracle.trajectory_1d(x, y, a0, b0, lr, 4)[-1]
     if not _close(seen, expected, thresholds):
-        restart = _trajectory_1d(x, y, a0, b0, lr, 4)[-1]
         hint = ("the second fit started again from the first fit's starting point: keep self.a and self.b between "
                 "calls, never reset them in fit" if _close(seen, restart, thresholds) else
                 "fit starts from the current self.a and self.b and leaves them at their new values; only __init__ "
@@ -476,10 +495,8 @@ def test_fit_1d_continues_from_the_current_parameters(student, rng, thresholds):
 
 def test_fit_1d_reaches_the_least_squares_mae_on_abalone(student, thresholds):
     """trained on abalone (length -> rings), the 1-D neuron's MAE is within a few percent of least squares"""
-    df = datasets.load_abalone()
-    x, y = df["length"].to_numpy(dtype=np.float64), df["rings"].to_numpy(dtype=np.float64)
-    coef, intercept = _least_squares(x[:, None], y)
-    best = float(np.mean(np.abs(coef[0] * x + intercept - y)))
+    x, y = _abalone_1d()
+    best = EXPECTED["abalone_1d"]["mae"]
     lr, epochs = thresholds["abalone_1d_lr"], int(thresholds["abalone_1d_epochs"])
     neuron = student.LinearNeuron1D()
     neuron.fit(x, y, lr=lr, epochs=epochs)
@@ -512,38 +529,36 @@ def test_fit_returns_the_history_list_itself(student, rng):
            hint="append to self.history (self.history.append(loss)); never assign a new list in fit")
 
 
+def _history_case(rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray, float, float, float, int]:
+    """(x, y, a0, b0, lr, steps) of the check of what history holds."""
+    x, y = _data_1d(rng, 16)
+    return x, y, 0.5, 0.75, 0.25, 4
+
+
 def test_history_holds_the_mse_before_each_update(student, rng, thresholds):
     """each iteration appends the MSE mean((y - u)^2) computed before the update"""
-    x, y = _data_1d(rng, 16)
-    lr = 0.25
-    neuron = _neuron_1d(student, 0.5, 0.75)
+    x, y, a0, b0, lr, steps = _history_case(rng)
+    neuron = _neuron_1d(student, a0, b0)
     # One epoch per call, reading (a, b) in between: each history value is compared with the MSE at the
     # student's own parameters, so a mistake in the update rule does not count against the history.
-    for step in range(4):
+    for step in range(steps):
         a, b = _params_1d(neuron)
         history = _history_values(neuron.fit(x, y, lr=lr, epochs=1), "the list fit returned")
         expect(len(history) >= 1, expected="one new history value per epoch", seen=fmt(history),
                hint="append the loss to self.history at every iteration and return self.history")
         seen = history[-1]
-        err = a * x + b - y
-        mse = float(np.mean(err ** 2))
+        before = a * x + b - y
+        mse = float(np.mean(before ** 2))
         if np.isclose(seen, mse, rtol=thresholds["trajectory_rtol"], atol=thresholds["trajectory_atol"]):
             continue
         a1, b1 = _params_1d(neuron)
-        candidates = {
-            "recorded after the update (at the new a, b): compute the MSE with the predictions u made before "
-            "updating": np.mean((a1 * x + b1 - y) ** 2),
-            "the sum of squared errors, not their mean: use np.mean((y - u) ** 2)": np.sum(err ** 2),
-            "the mean of 1/2 (y - u)^2: history records the MSE mean((y - u)^2), without the 1/2":
-                np.mean(0.5 * err ** 2),
-            "the root of the MSE: record mean((y - u)^2) itself": np.sqrt(mse),
-            "the mean absolute error: record mean((y - u)^2)": np.mean(np.abs(err)),
-        }
-        hint = next((f"your history holds {text}" for text, value in candidates.items()
-                     if np.isclose(seen, value, rtol=thresholds["trajectory_rtol"], atol=thresholds["trajectory_atol"])),
-                    "append np.mean((y - u) ** 2) with u = forward(x[idx]) computed before updating a and b")
-        fail(f"history value {fmt(mse)} at iteration {step + 1} (the MSE at a = {fmt(a)}, b = {fmt(b)})",
-             fmt(seen), hint)
+        after = a1 * x + b1 - y
+        found = mistakes.recognise(seen, mistakes.HISTORY_VALUES, lambda m: m.replay(before, after),
+                                   lambda s, r: np.isclose(s, r, rtol=thresholds["trajectory_rtol"],
+                                                           atol=thresholds["trajectory_atol"]))
+        _fail_as(f"history value {fmt(mse)} at iteration {step + 1} (the MSE at a = {fmt(a)}, b = {fmt(b)})",
+                 fmt(seen), found, "each history value is the MSE on idx, with the predictions u made before a and "
+                 "b are updated", mistakes.RULE_HISTORY)
 
 
 def test_history_grows_by_epochs_at_every_call(student, rng, thresholds):
@@ -557,51 +572,31 @@ def test_history_grows_by_epochs_at_every_call(student, rng, thresholds):
     second = _history_values(neuron.fit(x, y, lr=lr, epochs=3), "the list fit returned")
     expect(len(second) == 8, expected="8 values after fit(epochs=5) then fit(epochs=3)", seen=f"{len(second)} values",
            hint="the second fit appends to the same self.history; do not reset it in fit")
-    path = _trajectory_1d(x, y, a0, b0, lr, 8)
-    expected = [float(np.mean((a * x + b - y) ** 2)) for a, b in path[:-1]]
-    expect_close(second, expected, what="history after both fits", rtol=thresholds["trajectory_rtol"],
-                 atol=thresholds["trajectory_atol"],
+    expect_close(second, oracle.losses(x, y, a0, b0, lr, 8), what="history after both fits",
+                 rtol=thresholds["trajectory_rtol"], atol=thresholds["trajectory_atol"],
                  hint="the first fit's values stay in place and the second fit's follow them; each is the MSE before "
                       "its update")
 
 
-CRITICAL_MISTAKES = {
-    "missing the factor 2: the edge is 2 / lambda_max, not 1 / lambda_max": lambda x, lam: 1 / lam[-1],
-    "mean(x^2) only: lambda_max is the largest eigenvalue of the whole matrix H = [[mean(x^2), mean(x)], "
-    "[mean(x), 1]], which also feels mean(x) and the 1 of b": lambda x, lam: 2 / np.mean(x ** 2),
-    "1 / mean(x^2): use 2 / lambda_max of H = [[mean(x^2), mean(x)], [mean(x), 1]]": lambda x, lam: 1 / np.mean(x ** 2),
-    "the smallest eigenvalue: the edge is set by the LARGEST one, lambda_max = eigvalsh(H)[-1]":
-        lambda x, lam: 2 / lam[0],
-    "the trace of H (the sum of the eigenvalues): use the largest eigenvalue alone":
-        lambda x, lam: 2 / (np.mean(x ** 2) + 1),
-    "the variance of x in place of mean(x^2): H holds the raw second moment mean(x^2)":
-        lambda x, lam: 2 / np.linalg.eigvalsh(np.array([[np.var(x), np.mean(x)], [np.mean(x), 1.0]]))[-1],
-}
-
-
-def test_critical_learning_rate_is_two_over_lambda_max(student, rng, thresholds):
+def test_critical_learning_rate_is_two_over_lambda_max(student, thresholds):
     """critical_learning_rate(x) = 2 / lambda_max of H = [[mean(x^2), mean(x)], [mean(x), 1]]"""
-    for mean, spread, n in ((0.0, 1.0, 50), (3.0, 0.5, 20), (-2.0, 3.0, 100), (0.2, 0.05, 8)):
-        x = _f32(rng.normal(mean, spread, size=n))
-        lam = np.linalg.eigvalsh(np.array([[np.mean(x ** 2), np.mean(x)], [np.mean(x), 1.0]]))
-        expected = 2.0 / lam[-1]
+    for x, expected in zip(_critical_inputs(), EXPECTED["critical"]):
         seen = as_float(student.critical_learning_rate(x), "critical_learning_rate(x)")
-        if np.isclose(seen, expected, rtol=thresholds["critical_rtol"], atol=0.0):
+        if np.isclose(seen, expected["rate"], rtol=thresholds["critical_rtol"], atol=0.0):
             continue
-        hint = next((f"it looks like {text}" for text, f in CRITICAL_MISTAKES.items()
-                     if np.isclose(seen, f(x, lam), rtol=thresholds["critical_rtol"], atol=0.0)),
-                    "build H = [[mean(x^2), mean(x)], [mean(x), 1]], take lambda_max = np.linalg.eigvalsh(H)[-1] "
-                    "and return 2 / lambda_max")
-        fail(f"{fmt(expected)} for x with mean {fmt(np.mean(x), 3)} and mean(x^2) {fmt(np.mean(x ** 2), 3)}",
-             fmt(seen), hint)
+        found = mistakes.recognise(seen, mistakes.CRITICAL, lambda m: expected["mistakes"][m.name],
+                                   lambda s, r: np.isclose(s, r, rtol=thresholds["critical_rtol"], atol=0.0))
+        _fail_as(f"{fmt(expected['rate'])} for x with mean {fmt(np.mean(x), 3)} and mean(x^2) "
+                 f"{fmt(np.mean(x ** 2), 3)}", fmt(seen), found,
+                 "the largest eigenvalue of the Hessian H stated in the handout sets the edge", mistakes.RULE_CRITICAL)
 
 
 def test_fit_diverges_above_and_converges_below_the_critical_rate(student, rng, thresholds):
     """batch fit blows up just above 2 / lambda_max and converges just below it"""
     x, y = _data_1d(rng, 40, mean=1.0)
-    critical = _critical_lr(x)
-    coef, intercept = _least_squares(x[:, None], y)
-    best_mse = float(np.mean((coef[0] * x + intercept - y) ** 2))
+    critical = oracle.critical_rate(x)
+    coef, intercept = oracle.least_squares(x, y)
+    best_mse = oracle.least_squares_errors(x, y)["mse"]
     start = (float(coef[0]) + 2.0, intercept - 1.5)
     epochs, margin = int(thresholds["edge_epochs"]), thresholds["edge_margin"]
 
@@ -685,21 +680,23 @@ def test_sgd_steps_on_one_random_example(student, rng, thresholds):
     # on each single example, so no reported value can earn a point without being that step.
     out = student.probe("fits_from_one_start", "LinearNeuron1D", x, y, {"a": a0, "b": b0}, runs,
                         lr=lr, epochs=1, mode="sgd", batch_size=3)
+    single = [oracle.trajectory_1d(x[i:i + 1], y[i:i + 1], a0, b0, lr, 1)[-1] for i in range(len(x))]
     picked = set()
     for run in range(runs):
         seen = (float(out["params"]["a"][run]), float(out["params"]["b"][run]))
-        matches = [i for i in range(len(x)) if _close(seen, _step_1d(x[i:i + 1], y[i:i + 1], a0, b0, lr), thresholds)]
+        matches = [i for i in range(len(x)) if _close(seen, single[i], thresholds)]
         if not matches:
-            batch_size = _close(seen, _step_1d(x, y, a0, b0, lr), thresholds)
+            batch_size = _close(seen, oracle.trajectory_1d(x, y, a0, b0, lr, 1)[-1], thresholds)
             fail("the update computed on ONE example (x[i], y[i]) with i drawn at random",
                  f"(a, b) = ({fmt(seen[0])}, {fmt(seen[1])}) after one SGD step, which is no single example's step",
-                 "in sgd mode idx holds one random index, e.g. np.random.randint(n, size=1)"
+                 f"in sgd mode idx holds one random index (handout: {mistakes.EXERCISE_4})"
                  + (": your step used all the examples (batch mode)" if batch_size else
-                    ", whatever batch_size is"))
+                    ", whatever batch_size is"), convention=mistakes.RULE_MODES)
         picked.add(matches[0])
     expect(len(picked) > 1, expected=f"random examples over {runs} SGD steps from the same start",
            seen=f"always example {picked.pop()}",
-           hint="draw the index at random at every step (np.random.randint(n) or rng.integers(n)), not in order")
+           hint="draw a new random index at every step (from any random source), not the examples in order "
+                f"(handout: {mistakes.EXERCISE_4})")
 
 
 def test_minibatch_draws_distinct_indices(student, thresholds):
@@ -718,12 +715,12 @@ def test_minibatch_draws_distinct_indices(student, thresholds):
         if sum(counts) != batch_size or total >= base ** n:
             fail(f"one minibatch step averaging over {batch_size} examples",
                  f"b = {fmt(b)} after one step, which is not the mean of {batch_size} of the targets",
-                 f"idx must hold exactly batch_size examples: np.random.choice(n, batch_size, replace=False); "
-                 "the gradient is the mean over them")
+                 "idx must hold exactly batch_size distinct examples, and the gradient is the average over them "
+                 f"(handout: {mistakes.EXERCISE_4})", convention=mistakes.RULE_MODES)
         expect(max(counts) <= 1, expected=f"{batch_size} distinct examples in a minibatch",
                seen=f"examples drawn {max(counts)} times in one minibatch",
-               hint="draw WITHOUT replacement: np.random.choice(n, batch_size, replace=False) or "
-                    "rng.choice(n, batch_size, replace=False) (or the first batch_size of a permutation)")
+               hint="draw the batch_size indices WITHOUT replacement, so that no example repeats within a minibatch "
+                    f"(handout: {mistakes.EXERCISE_4})")
 
 
 def test_minibatch_with_full_batch_size_equals_batch_mode(student, rng, thresholds):
@@ -772,7 +769,7 @@ def test_noise_is_largest_for_sgd_then_minibatch_then_batch(student, rng, thresh
     """started at the minimum, SGD wanders further than minibatch, which wanders further than batch (many runs)"""
     n, batch_size = 64, 8
     x, y = _data_1d(rng, n)
-    coef, intercept = _least_squares(x[:, None], y)
+    coef, intercept = oracle.least_squares(x, y)
     start = {"a": float(coef[0]), "b": intercept}
     runs, epochs, lr = int(thresholds["noise_runs"]), int(thresholds["noise_epochs"]), thresholds["noise_lr"]
     spread = {}
@@ -799,26 +796,20 @@ def test_noise_is_largest_for_sgd_then_minibatch_then_batch(student, rng, thresh
 # ex5: LinearNeuron (several inputs)
 # =================================================================================================================
 
-def _linear_data(rng: np.random.Generator, n: int, m: int) -> tuple[np.ndarray, np.ndarray]:
-    X = _f32(rng.normal(0.5, 1.0, size=(n, m)))
-    y = _f32(X @ rng.normal(size=m) + 0.75 + 0.5 * rng.normal(size=n))
-    return X, y
-
-
-def _expect_trajectory(neuron, X, y, w0, b0, lr, steps, thresholds, *, how: str) -> None:
+def _expect_params(neuron, X: np.ndarray, w0: np.ndarray, b0: float, expected: np.ndarray,
+                   replay: Callable[[Mistake], np.ndarray], thresholds, *, how: str) -> None:
+    """The [w..., b] fit left equal ``expected``; else the known mistake whose ``replay`` gives them, if any."""
     n, m = X.shape
     w, b = _params(neuron, m)
     seen = np.append(w, b)
-    w_exp, b_exp = _trajectory(X, y, w0, b0, lr, steps)[-1]
-    expected = np.append(w_exp, b_exp)
     if _close(seen, expected, thresholds):
         return
+    text = f"w = {fmt(expected[:-1])}, b = {fmt(expected[-1])} {how}"
     if _close(seen, np.append(w0, b0), thresholds):
-        fail(f"w = {fmt(w_exp)}, b = {fmt(b_exp)} {how}", "w and b did not change",
+        fail(text, "w and b did not change",
              "fit must update self.w and self.b (assign the new values to the attributes)")
-    diagnosis = _diagnose(seen, lambda mk: np.append(*_trajectory(X, y, w0, b0, lr, steps, mk)[-1]), MISTAKES,
-                          thresholds)
-    fail(f"w = {fmt(w_exp)}, b = {fmt(b_exp)} {how}", f"w = {fmt(w)}, b = {fmt(b)}", diagnosis or UPDATE_RULE_W)
+    found = mistakes.recognise(seen, mistakes.STEP, replay, lambda s, r: _close(s, r, thresholds))
+    _fail_as(text, f"w = {fmt(w)}, b = {fmt(b)}", found, UPDATE_HINT, mistakes.RULE_UPDATE)
 
 
 def test_multi_neuron_starts_with_w_none_then_random_w_of_shape_m(student, rng):
@@ -847,47 +838,66 @@ def test_multi_forward_returns_one_prediction_per_row(student, rng):
                  hint="forward returns X @ self.w + self.b: one prediction per row, shape (n,)")
 
 
+def _one_step_case(rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray, np.ndarray, float, float]:
+    """(X, y, w0, b0, lr) of the multi-input one-step check."""
+    X, y = _linear_data(rng, 30, 3)
+    return X, y, np.array([0.5, -0.25, 1.0]), 0.25, 0.125
+
+
 def test_multi_fit_one_step_follows_the_update_rule(student, rng, thresholds):
     """one batch step of LinearNeuron.fit from a given (w, b) matches the update rule exactly"""
-    X, y = _linear_data(rng, 30, 3)
-    w0, b0, lr = np.array([0.5, -0.25, 1.0]), 0.25, 0.125
+    X, y, w0, b0, lr = _one_step_case(rng)
     neuron = _neuron(student, w0, b0)
     _fit_explaining_shape_errors(lambda: neuron.fit(X, y, lr=lr, epochs=1))
-    _expect_trajectory(neuron, X, y, w0, b0, lr, 1, thresholds,
-                       how=f"after one step from w = {fmt(w0)}, b = {b0} with lr = {lr}")
+    descent = _CentralDifferences(X, y)
+    _expect_params(neuron, X, w0, b0, descent.replay(w0, b0, lr, 1)[-1],
+                   lambda m: descent.replay(w0, b0, lr, 1, m)[-1], thresholds,
+                   how=f"after one step from w = {fmt(w0)}, b = {b0} with lr = {lr}")
+
+
+def _k_steps_cases(rng: np.random.Generator) -> Iterator[tuple[np.ndarray, np.ndarray, np.ndarray, float, int]]:
+    """(X, y, w0, b0, steps) of the multi-input k-step check: m = 1, n = m and other shapes (its learning rate is
+    half the critical one)."""
+    for n, m, steps in ((25, 1, 6), (4, 4, 5), (50, 6, 8), (6, 2, 4)):
+        X, y = _linear_data(rng, n, m)
+        yield X, y, _f32(rng.normal(size=m)), float(_f32(rng.normal())), steps
 
 
 def test_multi_fit_k_steps_match_an_independent_trajectory(student, rng, thresholds):
     """k batch steps reproduce gradient descent replayed in NumPy, for m = 1, n = m and other shapes"""
-    for n, m, steps in ((25, 1, 6), (4, 4, 5), (50, 6, 8), (6, 2, 4)):
-        X, y = _linear_data(rng, n, m)
-        w0, b0 = _f32(rng.normal(size=m)), float(_f32(rng.normal()))
-        lr = float(_f32(0.5 * _critical_lr_multi(X)))
+    for X, y, w0, b0, steps in _k_steps_cases(rng):
+        n, m = X.shape
+        lr = float(_f32(0.5 * oracle.critical_rate_multi(X)))
         neuron = _neuron(student, w0, b0)
         _fit_explaining_shape_errors(lambda: neuron.fit(X, y, lr=lr, epochs=steps))
         history = _history_values(neuron.history)
-        _expect_trajectory(neuron, X, y, w0, b0, lr, steps, thresholds,
-                           how=f"after {steps} steps with X of shape ({n}, {m})")
-        path = _trajectory(X, y, w0, b0, lr, steps)
-        expected = [float(np.mean((X @ w + b - y) ** 2)) for w, b in path[:-1]]
-        expect_close(history, expected, what=f"history for X of shape ({n}, {m})", rtol=thresholds["trajectory_rtol"],
-                     atol=thresholds["trajectory_atol"],
-                     hint="append the MSE mean((y - u)^2), computed before each update, once per iteration")
+        _expect_params(neuron, X, w0, b0, oracle.trajectory(X, y, w0, b0, lr, steps)[-1],
+                       lambda mistake: oracle.trajectory(X, y, w0, b0, lr, steps, mistake)[-1], thresholds,
+                       how=f"after {steps} steps with X of shape ({n}, {m})")
+        expect_close(history, oracle.losses(X, y, w0, b0, lr, steps), what=f"history for X of shape ({n}, {m})",
+                     rtol=thresholds["trajectory_rtol"], atol=thresholds["trajectory_atol"],
+                     hint="append the MSE on idx, computed before each update, once per iteration "
+                          f"(handout: {mistakes.HISTORY})")
+
+
+def _continue_case(rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray, np.ndarray, float, float]:
+    """(X, y, w0, b0, lr) of the check that a second fit continues."""
+    X, y = _linear_data(rng, 20, 3)
+    return X, y, np.array([0.25, 0.5, -0.75]), 0.5, 0.125
 
 
 def test_multi_fit_continues_from_the_current_w(student, rng, thresholds):
     """a second fit continues from the current w and b (w is only drawn when it is None)"""
-    X, y = _linear_data(rng, 20, 3)
-    w0, b0, lr = np.array([0.25, 0.5, -0.75]), 0.5, 0.125
+    X, y, w0, b0, lr = _continue_case(rng)
     neuron = _neuron(student, w0, b0)
     _fit_explaining_shape_errors(lambda: neuron.fit(X, y, lr=lr, epochs=2))
     neuron.fit(X, y, lr=lr, epochs=3)
     w, b = _params(neuron, 3)
-    w_exp, b_exp = _trajectory(X, y, w0, b0, lr, 5)[-1]
-    if _close(np.append(w, b), np.append(w_exp, b_exp), thresholds):
+    expected = _CentralDifferences(X, y).replay(w0, b0, lr, 5)[-1]
+    if _close(np.append(w, b), expected, thresholds):
         return
-    fail(f"after fit(epochs=2) then fit(epochs=3) from w = {fmt(w0)}: w = {fmt(w_exp)}, b = {fmt(b_exp)}",
-         f"w = {fmt(w)}, b = {fmt(b)}",
+    fail(f"after fit(epochs=2) then fit(epochs=3) from w = {fmt(w0)}: w = {fmt(expected[:-1])}, "
+         f"b = {fmt(expected[-1])}", f"w = {fmt(w)}, b = {fmt(b)}",
          "fit draws a random w only when self.w is None (`if self.w is None:`); otherwise it continues from the "
          "current w, so a second fit (or a w set before fit) is kept, not re-initialised")
 
@@ -939,14 +949,13 @@ def test_column_y_never_broadcasts_in_any_mode(student, rng, thresholds):
 
 def test_multi_neuron_reaches_the_least_squares_mae_on_abalone(student, thresholds):
     """trained on all abalone features (sex one-hot), the neuron's MAE is within a few percent of least squares"""
-    X, y, names = datasets.abalone_features()
-    numeric = [i for i, name in enumerate(names) if not name.startswith("sex_")]
+    X, y, numeric = _abalone_all()
+    expected = EXPECTED["abalone_multi"]
     X = X.copy()
     # The grader standardises the 7 measurements itself (the one-hot columns stay 0/1), so this checks the
     # neuron, not the student's scaling: lambda_max is then about 6.6 and lr 0.25 is safely below 2 / lambda_max.
-    X[:, numeric] = (X[:, numeric] - X[:, numeric].mean(axis=0)) / X[:, numeric].std(axis=0)
-    coef, intercept = _least_squares(X, y)
-    best = float(np.mean(np.abs(X @ coef + intercept - y)))
+    X[:, numeric] = _rescaled(X[:, numeric], expected)
+    best = expected["mae"]
     lr, epochs = thresholds["abalone_multi_lr"], int(thresholds["abalone_multi_epochs"])
     neuron = student.LinearNeuron()
     _fit_explaining_shape_errors(lambda: neuron.fit(X, y, lr=lr, epochs=epochs))
@@ -957,67 +966,56 @@ def test_multi_neuron_reaches_the_least_squares_mae_on_abalone(student, threshol
            expected=f"MAE at most {fmt(limit, 4)} rings (least squares: {fmt(best, 4)}) after {epochs} epochs, "
                     f"lr = {lr}",
            seen=f"MAE {fmt(mae, 4)}",
-           hint="batch gradient descent with grad_w = X.T @ (u - y) / n converges to the least squares fit here")
+           hint="batch gradient descent with the handout's update rule converges to the least squares fit here: "
+                "check the weight gradient (one average per feature) and that fit runs `epochs` iterations")
 
 
 # =================================================================================================================
 # ex6: normalisation without leakage
 # =================================================================================================================
 
-def _canary_split(rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
-    """Ordinary training rows, and test rows with extreme values: a scaler that sees them moves a lot."""
-    X_train = _f32(rng.normal([5.0, -2.0, 100.0], [1.0, 0.5, 20.0], size=(30, 3)))
-    X_test = _f32(rng.normal([5.0, -2.0, 100.0], [1.0, 0.5, 20.0], size=(6, 3)) * 1e3)
-    return X_train, X_test
-
-
-def test_standardize_uses_training_statistics_only(student, rng, thresholds):
+def test_standardize_uses_training_statistics_only(student, thresholds):
     """the scaler's mean and scale are the training set's, whatever the test set holds"""
-    X_train, X_test = _canary_split(rng)
+    X_train, X_test = _canary_split()
+    expected = EXPECTED["canary"]
     result = student.standardize(X_train, X_test)
     if not isinstance(result, (tuple, list)) or len(result) != 3:
         fail("a triple (X_train_s, X_test_s, scaler)", fmt(result), "return X_train_s, X_test_s, scaler")
     scaler = result[2]
     expect(isinstance(scaler, RemoteObject) and scaler.type_name == "StandardScaler",
            expected="a sklearn.preprocessing.StandardScaler as the third item", seen=fmt(scaler),
-           hint="scaler = StandardScaler().fit(X_train)")
-    mean = as_array(scaler.mean_, "scaler.mean_", (3,))
-    scale = as_array(scaler.scale_, "scaler.scale_", (3,))
-    both = np.vstack([X_train, X_test])
-    for what, seen, train_value, alternatives in (
-            ("mean", mean, X_train.mean(axis=0), ((both.mean(axis=0), "train + test"), (X_test.mean(axis=0), "test"))),
-            ("scale", scale, X_train.std(axis=0), ((both.std(axis=0), "train + test"), (X_test.std(axis=0), "test")))):
-        if np.allclose(seen, train_value, rtol=thresholds["scaler_rtol"]):
+           hint="the third item is the StandardScaler you fitted on X_train")
+    seen = {"mean": as_array(scaler.mean_, "scaler.mean_", (3,)),
+            "scale": as_array(scaler.scale_, "scaler.scale_", (3,))}
+    for what in ("mean", "scale"):
+        if np.allclose(seen[what], expected[what], rtol=thresholds["scaler_rtol"]):
             continue
-        where = next((name for value, name in alternatives if np.allclose(seen, value, rtol=thresholds["scaler_rtol"])),
-                     None)
-        fail(f"the scaler's {what} = the training set's: {fmt(train_value)}", fmt(seen),
-             f"the scaler's {what} matches {where}, not train: fit it on X_train only (fitting on test rows leaks "
-             "their statistics into training)" if where else "fit the StandardScaler on X_train only")
+        found = mistakes.recognise(seen[what], mistakes.SCALER, lambda m: expected["mistakes"][m.name][what],
+                                   lambda s, r: np.allclose(s, r, rtol=thresholds["scaler_rtol"]))
+        _fail_as(f"the scaler's {what} = the training set's: {fmt(expected[what])}", fmt(seen[what]), found,
+                 f"fit the StandardScaler on X_train only (handout: {mistakes.EXERCISE_6})", mistakes.RULE_NO_LEAK)
 
 
-def test_standardize_transforms_both_sets_with_the_training_scaler(student, rng, thresholds):
+def test_standardize_transforms_both_sets_with_the_training_scaler(student, thresholds):
     """X_train_s and X_test_s are both (X - train mean) / train std"""
-    X_train, X_test = _canary_split(rng)
+    X_train, X_test = _canary_split()
+    expected = EXPECTED["canary"]
     X_train_s, X_test_s, _ = student.standardize(X_train, X_test)
-    mean, std = X_train.mean(axis=0), X_train.std(axis=0)
-    expect_close(X_train_s, (X_train - mean) / std, what="X_train_s", rtol=thresholds["scaler_rtol"], atol=1e-6,
-                 hint="X_train_s = scaler.transform(X_train), with the scaler fitted on X_train")
-    expect_close(X_test_s, (X_test - mean) / std, what="X_test_s", rtol=thresholds["scaler_rtol"], atol=1e-6,
-                 hint="X_test_s = scaler.transform(X_test) with the TRAINING scaler (never fit a second scaler on "
-                      "the test set)")
+    expect_close(X_train_s, expected["X_train_s"], what="X_train_s", rtol=thresholds["scaler_rtol"], atol=1e-6,
+                 hint="X_train_s is X_train transformed by the scaler fitted on X_train")
+    expect_close(X_test_s, expected["X_test_s"], what="X_test_s", rtol=thresholds["scaler_rtol"], atol=1e-6,
+                 hint="X_test_s is X_test transformed by the TRAINING scaler (never fit a second scaler on the test "
+                      f"set; handout: {mistakes.EXERCISE_6})")
 
 
 def test_standardised_house_features_train_at_learning_rates_up_to_one(student, thresholds):
     """on standardised house features, lr = 0.01, 0.1, 0.5 and 1.0 all converge"""
-    df = datasets.load_house()
-    X = df[list(LADDER_FEATURES)].to_numpy(dtype=np.float64)
-    y = df["price"].to_numpy(dtype=np.float64)
-    X = (X - X.mean(axis=0)) / X.std(axis=0)
-    if max(LADDER_RATES) * STABILITY_GAP > _critical_lr_multi(X):  # the grader's own premise
+    X, y = _ladder_data()
+    expected = EXPECTED["ladder"]
+    X = _rescaled(X, expected)
+    if max(LADDER_RATES) * STABILITY_GAP > expected["critical"]:  # the grader's own premise
         raise RuntimeError("LADDER_FEATURES no longer allow lr = 1.0: choose other features")
-    coef, intercept = _least_squares(X, y)
-    best = float(np.mean((X @ coef + intercept - y) ** 2))
+    best = expected["mse"]
     epochs = int(thresholds["ladder_epochs"])
     for lr in LADDER_RATES:
         neuron = student.LinearNeuron()
@@ -1037,12 +1035,12 @@ def test_largest_stable_lr_finds_the_stability_edge(student, thresholds):
     """largest_stable_lr picks the largest converging rate: about 1e-10 on raw house features, 0.1 to 1 once
     standardised"""
     X, y, _ = datasets.house_features()
-    X_std = (X - X.mean(axis=0)) / X.std(axis=0)
+    X_std = oracle.standardised(X)[0]
     cases = (("raw", X, (1e-9, 1e-12, 1e-10, 1e-8, 1e-11)),
              ("standardised", X_std, (1.0, 0.01, 0.3, 0.5, 0.1)))
     epochs = int(thresholds["stable_lr_epochs"])
     for name, features, candidates in cases:
-        critical = _critical_lr_multi(features)
+        critical = oracle.critical_rate_multi(features)
         if any(critical / STABILITY_GAP < lr < critical * STABILITY_GAP for lr in candidates):
             raise RuntimeError(f"candidate too close to the stability edge {critical:g}")  # the grader's premise
         expected = max(lr for lr in candidates if lr < critical)
@@ -1069,12 +1067,6 @@ def test_largest_stable_lr_raises_when_no_candidate_is_stable(student):
     _expect_value_error(lambda: student.largest_stable_lr(X[:200], y[:200], [1e-3, 1e-1], epochs=10),
                   doing="every candidate learning rate diverges (raw house features, lr 1e-3 and 0.1)",
                   hint="if no candidate qualifies, raise ValueError (do not return None or the smallest candidate)")
-
-
-def _house_split() -> tuple[np.ndarray, ...]:
-    X, y, _ = datasets.house_features()
-    train, test = datasets.train_test_split_indices(len(y), test_fraction=0.2, seed=0)
-    return X[train], y[train], X[test], y[test]
 
 
 def _other_test_set(X_train: np.ndarray, y_train: np.ndarray, X_test: np.ndarray, y_test: np.ndarray,
@@ -1183,9 +1175,7 @@ def test_train_house_model_learns_the_same_model_whatever_the_test_set(student, 
 def test_train_house_model_test_mae_is_close_to_a_closed_form_baseline(student, thresholds):
     """train_house_model's test MAE (in dollars) is within a stated factor of leak-free least squares"""
     X_train, y_train, X_test, y_test = _house_split()
-    mean, std = X_train.mean(axis=0), X_train.std(axis=0)
-    coef, intercept = _least_squares((X_train - mean) / std, y_train)
-    baseline = float(np.mean(np.abs((X_test - mean) / std @ coef + intercept - y_test)))
+    baseline = EXPECTED["house_baseline"]["mae"]
     result = student.train_house_model(X_train, y_train, X_test, y_test)
     if not isinstance(result, (tuple, list)) or len(result) != 2:
         fail("a pair (model, test_mae)", fmt(result), "return model, test_mae")
@@ -1199,5 +1189,5 @@ def test_train_house_model_test_mae_is_close_to_a_closed_form_baseline(student, 
                     f"(least squares on the standardised training set: {fmt(baseline, 4)})",
            seen=f"{fmt(mae, 4)}",
            hint="standardise with the training statistics, fit in minibatch mode (batch_size 32) for `epochs` "
-                "iterations, then np.mean(np.abs(prediction - y_test)) in dollars (undo any target scaling first); "
-                "NaN means the features were not standardised and lr = 0.01 diverged")
+                "iterations, then the mean absolute error on the test set in dollars (undo any target scaling "
+                "first); NaN means the features were not standardised and lr = 0.01 diverged")

@@ -1,8 +1,9 @@
 """Plots for linear_neuron.py: the student's fitted line and loss histories beside the expected behaviour.
 
-The expected curves are computed here, in the grader, from the same starting parameters (injected: a = b = 0,
-w = 0) with the chapter's update rule, so a correct submission's curve lies exactly on the dashed one; the
-least-squares optimum (``np.linalg.lstsq``) is drawn as a dotted level.
+The student's neurons start from injected parameters (a = b = 0, w = 0), so a correct submission's curve lies
+exactly on the dashed one. The expected curves, the critical rate and the least-squares optimum (dotted) are the
+oracle's, for these fixed data sets: read through ``PLOTS`` (computed in the kit, recorded in the student bundle).
+Learning rates and epochs that the checks also use are read from grading.yml.
 """
 from __future__ import annotations
 
@@ -10,28 +11,33 @@ from functools import lru_cache
 
 import numpy as np
 
-from autograder import datasets
+from autograder import config, datasets
 from autograder.feedback import (Context, FeedbackProblem, Gatherer, Plot, curve, describe_final, diverged, level,
                                  number, numbers, points)
+from autograder.recorded import Recorded
 from autograder.sandbox import StudentError
 
 EPOCH = "epoch"
 MSE = "loss (MSE)"
-#: lr 1.0 for 1000 epochs reaches the least-squares line on length -> rings (2 / lambda_max = 1.57 there).
-FIT_LR, FIT_EPOCHS = 1.0, 1000
 #: Fractions of the critical rate 2 / lambda_max: two safe, one just below the edge, one above it.
 SWEEP_FRACTIONS = (0.1, 0.5, 0.95, 1.1)
 SWEEP_EPOCHS = 40
 MODES_LR, MODES_EPOCHS, MODES_BATCH = 0.5, 100, 32
-#: Standardised abalone, all 10 columns: 2 / lambda_max = 0.28.
-MULTI_LR, MULTI_EPOCHS = 0.25, 200
 #: Raw house features: 2 / lambda_max = 1.9e-10; standardised: 0.38.
 HOUSE_RAW_SAFE, HOUSE_RAW_UNSAFE, HOUSE_STD_LR, HOUSE_EPOCHS = 1e-10, 3e-10, 0.1, 50
 HOUSE_ROWS = 400               # of the 1,088 training rows: 2 / lambda_max stays 1.9e-10 (raw) and 0.38
 SCATTER_POINTS = 300
 
 
-# --- data and oracles (trusted side) ----------------------------------------------------------------------------
+# --- data (trusted side) ------------------------------------------------------------------------------------------
+
+@lru_cache(maxsize=None)
+def _grading() -> tuple[tuple[float, int], tuple[float, int]]:
+    """(lr, epochs) of the abalone checks, 1-D and multi-input, from grading.yml."""
+    thresholds = config.load().assignments["linear_neuron"].thresholds
+    return ((thresholds["abalone_1d_lr"], int(thresholds["abalone_1d_epochs"])),
+            (thresholds["abalone_multi_lr"], int(thresholds["abalone_multi_epochs"])))
+
 
 @lru_cache(maxsize=None)
 def _abalone_1d() -> tuple[np.ndarray, np.ndarray]:
@@ -40,9 +46,10 @@ def _abalone_1d() -> tuple[np.ndarray, np.ndarray]:
 
 
 @lru_cache(maxsize=None)
-def _abalone_standardised() -> tuple[np.ndarray, np.ndarray]:
+def _abalone() -> tuple[np.ndarray, np.ndarray]:
+    """All 10 abalone features (sex one-hot) and rings."""
     X, y, _ = datasets.abalone_features()
-    return (X - X.mean(0)) / X.std(0), y
+    return X, y
 
 
 @lru_cache(maxsize=None)
@@ -54,30 +61,34 @@ def _house_train() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     return X[train], y[train], X[test[:HOUSE_ROWS // 4]]
 
 
-def critical_rate(x: np.ndarray) -> float:
-    """2 / lambda_max of H = [[mean(x^2), mean(x)], [mean(x), 1]]."""
-    hessian = np.array([[np.mean(x * x), np.mean(x)], [np.mean(x), 1.0]])
-    return float(2.0 / np.linalg.eigvalsh(hessian)[-1])
+def _sweep_rates(critical: float) -> list[float]:
+    """The learning rates of the sweep: SWEEP_FRACTIONS of the critical rate, rounded to 2 digits."""
+    return [float(f"{fraction * critical:.2g}") for fraction in SWEEP_FRACTIONS]
 
 
-def batch_trajectory(X: np.ndarray, y: np.ndarray, w: np.ndarray, b: float, lr: float, epochs: int) -> np.ndarray:
-    """The MSE before each of ``epochs`` batch updates w -= lr X^T (u - y) / n, b -= lr mean(u - y)."""
-    X = X.reshape(len(y), -1)
-    w = np.array(w, dtype=np.float64).reshape(-1)
-    history = np.empty(epochs)
-    with np.errstate(over="ignore", invalid="ignore"):
-        for epoch in range(epochs):
-            err = X @ w + b - y
-            history[epoch] = np.mean(err ** 2)
-            w, b = w - lr * X.T @ err / len(y), b - lr * np.mean(err)
-    return history
+def _standardised(X: np.ndarray, stats: dict) -> np.ndarray:
+    return (X - stats["mean"]) / stats["scale"]
 
 
-def least_squares_mse(X: np.ndarray, y: np.ndarray) -> float:
-    """The lowest MSE any w, b reaches: the closed-form optimum gradient descent heads for."""
-    design = np.column_stack([X.reshape(len(y), -1), np.ones(len(y))])
-    coef = np.linalg.lstsq(design, y, rcond=None)[0]
-    return float(np.mean((design @ coef - y) ** 2))
+# What the oracle says about these data sets. Least squares with an intercept is the same fit on standardised
+# features as on raw ones, so the optimum levels are computed on the raw features.
+PLOTS = Recorded("linear_neuron", {
+    "plot_abalone_line": lambda oracle: oracle.least_squares(*_abalone_1d()),
+    "plot_abalone_optimum": lambda oracle: oracle.least_squares_errors(*_abalone_1d())["mse"],
+    "plot_critical_rate": lambda oracle: oracle.critical_rate(_abalone_1d()[0]),
+    "plot_sweep": lambda oracle: [oracle.losses(*_abalone_1d(), 0.0, 0.0, lr, SWEEP_EPOCHS)
+                                  for lr in _sweep_rates(oracle.critical_rate(_abalone_1d()[0]))],
+    "plot_modes_batch": lambda oracle: oracle.losses(*_abalone_1d(), 0.0, 0.0, MODES_LR, MODES_EPOCHS),
+    "plot_multi": lambda oracle: {**oracle.scaling(_abalone()[0]),
+                                  "curve": oracle.losses(oracle.standardised(_abalone()[0])[0], _abalone()[1],
+                                                         np.zeros(_abalone()[0].shape[1]), 0.0, *_grading()[1]),
+                                  "optimum": oracle.least_squares_errors(*_abalone())["mse"]},
+    "plot_house": lambda oracle: {**oracle.scaling(_house_train()[0]),
+                                  "curve": oracle.losses(oracle.standardised(_house_train()[0])[0], _house_train()[1],
+                                                         np.zeros(_house_train()[0].shape[1]), 0.0, HOUSE_STD_LR,
+                                                         HOUSE_EPOCHS),
+                                  "optimum": oracle.least_squares_errors(*_house_train()[:2])["mse"]},
+})
 
 
 def _subsample(n: int, k: int) -> np.ndarray:
@@ -97,31 +108,30 @@ def _neuron_1d(ctx: Context, x: np.ndarray, y: np.ndarray, lr: float, epochs: in
 
 def fitted_line(ctx: Context) -> Plot:
     x, y = _abalone_1d()
-    neuron, _ = _neuron_1d(ctx, x, y, FIT_LR, FIT_EPOCHS)
+    lr, epochs = _grading()[0]
+    neuron, _ = _neuron_1d(ctx, x, y, lr, epochs)
     grid = np.linspace(x.min(), x.max(), 50)
     line = numbers(neuron.forward(grid), "forward(x) on 50 lengths", size=grid.size)
     a, b = number(neuron.a, "a"), number(neuron.b, "b")
-    slope, intercept = np.polyfit(x, y, 1)
+    (slope,), intercept = PLOTS["plot_abalone_line"]
     keep = _subsample(len(x), SCATTER_POINTS)
     axes = {"kind": "curves", "xlabel": "length", "ylabel": "rings", "series": [
         points("abalone (a sample)", x[keep], y[keep]),
         curve("least squares", slope * grid + intercept, x=grid, style="expected"),
         curve("your neuron", line, x=grid, color=0)]}
-    return Plot([axes], summary=f"Your neuron after {FIT_EPOCHS} epochs at lr = {FIT_LR:g}: rings = {a:.3g} length "
+    return Plot([axes], summary=f"Your neuron after {epochs} epochs at lr = {lr:g}: rings = {a:.3g} length "
                                 f"+ {b:.3g}. Least squares: rings = {slope:.3g} length + {intercept:.3g}.")
 
 
 def learning_rate_sweep(ctx: Context) -> Plot:
     x, y = _abalone_1d()
-    critical = critical_rate(x)
+    critical = PLOTS["plot_critical_rate"]
     series, said = [], []
-    for i, fraction in enumerate(SWEEP_FRACTIONS):
-        lr = float(f"{fraction * critical:.2g}")
+    for i, (lr, expected) in enumerate(zip(_sweep_rates(critical), PLOTS["plot_sweep"])):
         _, history = _neuron_1d(ctx, x, y, lr, SWEEP_EPOCHS)
         label = f"lr = {lr:g} ({'above' if lr > critical else 'below'} the critical rate)"
         series.append(curve(label, history, color=i))
-        series.append(curve("", batch_trajectory(x, y, np.zeros(1), 0.0, lr, SWEEP_EPOCHS), style="expected",
-                            color=i))
+        series.append(curve("", expected, style="expected", color=i))
         said.append(f"lr = {lr:g}: {'diverges' if diverged(history) else 'ends at'} {describe_final(history)}")
     notes = []
     try:
@@ -145,9 +155,8 @@ def three_modes(ctx: Context) -> Plot:
         series.append(curve(label, history, color=i))
         tail = history[-MODES_EPOCHS // 2:]
         said.append(f"{mode}: last {len(tail)} epochs between {np.min(tail):.3g} and {np.max(tail):.3g}")
-    series.insert(0, curve("batch, expected", batch_trajectory(x, y, np.zeros(1), 0.0, MODES_LR, MODES_EPOCHS),
-                           style="expected"))
-    optimum = least_squares_mse(x, y)
+    series.insert(0, curve("batch, expected", PLOTS["plot_modes_batch"], style="expected"))
+    optimum = PLOTS["plot_abalone_optimum"]
     series.append(level(f"least squares ({optimum:.3g})", optimum))
     axes = {"kind": "curves", "xlabel": EPOCH, "ylabel": "loss on the epoch's examples (MSE)", "logy": True,
             "ylim": [optimum / 20, None], "clip_factor": 1e3, "series": series}
@@ -155,30 +164,34 @@ def three_modes(ctx: Context) -> Plot:
 
 
 def multi_input(ctx: Context) -> Plot:
-    X, y = _abalone_standardised()
+    X, y = _abalone()
+    expected = PLOTS["plot_multi"]
+    X = _standardised(X, expected)
+    lr, epochs = _grading()[1]
     neuron = ctx.student.LinearNeuron()
     neuron.w = np.zeros(X.shape[1])
     neuron.b = 0.0
-    neuron.fit(X, y, lr=MULTI_LR, epochs=MULTI_EPOCHS)
+    neuron.fit(X, y, lr=lr, epochs=epochs)
     history = numbers(neuron.history, "history")
-    optimum = least_squares_mse(X, y)
+    optimum = expected["optimum"]
     axes = {"kind": "curves", "xlabel": EPOCH, "ylabel": MSE, "logy": True, "clip_factor": 1e3, "series": [
-        curve("expected", batch_trajectory(X, y, np.zeros(X.shape[1]), 0.0, MULTI_LR, MULTI_EPOCHS),
-              style="expected"),
+        curve("expected", expected["curve"], style="expected"),
         curve("your LinearNeuron", history),
         level(f"least squares ({optimum:.3g})", optimum)]}
-    return Plot([axes], summary=f"Final MSE {describe_final(history)}; least squares reaches {optimum:.3g}.")
+    return Plot([axes], summary=f"Final MSE {describe_final(history)} after {epochs} epochs at lr = {lr:g}; least "
+                                f"squares reaches {optimum:.3g}.")
 
 
 def raw_versus_standardised(ctx: Context) -> Plot:
     X, y, X_test = _house_train()
+    expected = PLOTS["plot_house"]
     notes = []
     try:
         X_std = numbers(ctx.student.standardize(X, X_test)[0], "standardize(...)[0]", size=X.size).reshape(X.shape)
     except StudentError as exc:
         if exc.exc_type != "NotImplementedError":
             raise
-        X_std = (X - X.mean(0)) / X.std(0)
+        X_std = _standardised(X, expected)
         notes.append("standardize is not implemented yet: the grader standardised the features itself here.")
     runs = [("raw features", X, HOUSE_RAW_SAFE), ("raw features", X, HOUSE_RAW_UNSAFE),
             ("standardised", X_std, HOUSE_STD_LR)]
@@ -192,9 +205,8 @@ def raw_versus_standardised(ctx: Context) -> Plot:
         series.append(curve(f"{name}, lr = {lr:g}", history, color=i))
         said.append(f"{name} at lr = {lr:g}: {'diverges' if diverged(history) else 'ends at'} "
                     f"{describe_final(history)}")
-    series.insert(2, curve("", batch_trajectory(X_std, y, np.zeros(X.shape[1]), 0.0, HOUSE_STD_LR, HOUSE_EPOCHS),
-                           style="expected", color=2))
-    optimum = least_squares_mse(X, y)
+    series.insert(2, curve("", expected["curve"], style="expected", color=2))
+    optimum = expected["optimum"]
     series.append(level(f"least squares ({optimum:.3g})", optimum))
     axes = {"kind": "curves", "xlabel": EPOCH, "ylabel": "loss (MSE, dollars squared)", "logy": True,
             "clip_factor": 1e3, "series": series}
@@ -203,7 +215,8 @@ def raw_versus_standardised(ctx: Context) -> Plot:
 
 GATHERERS = [
     Gatherer("ex2", "fitted_line", "Your LinearNeuron1D on abalone: length -> rings",
-             "After 1000 epochs at lr = 1 your line lies on the least-squares line (dashed).", fitted_line),
+             "Trained as the abalone check trains it (batch mode, from a = b = 0), your line lies on the "
+             "least-squares line (dashed).", fitted_line),
     Gatherer("ex3", "lr_sweep", "Loss history for four learning rates (batch mode, from a = b = 0)",
              "Below the critical rate 2 / lambda_max the loss falls smoothly (faster for larger lr); above it, it "
              "grows epoch after epoch. Each solid curve should lie on the dashed one of its colour.",
