@@ -92,7 +92,7 @@ MUTANTS = [
                     (DELTA_HIDDEN, "                delta = (delta @ self.params[f\"W{l}\"].T) * "
                                    "sigmoid_derivative(self.cache[f\"z{l - 1}\"])\n")],
            why="sigmoid_derivative takes the activation, not z"),
-    Mutant("backward_dw_wrong_order", exercise="ex5", says="use a1.T @ delta2",
+    Mutant("backward_dw_wrong_order", exercise="ex5", says="factors of dW are in the wrong order",
            replace=[("            grads[f\"dW{l}\"] = a_prev.T @ delta\n",
                      "            grads[f\"dW{l}\"] = delta.T @ a_prev\n")],
            why="dW = delta^T a_{l-1}: the transpose of the gradient"),

@@ -1,21 +1,23 @@
 """Plots for backprop.py: decision boundaries of the student's networks on XOR, AND and the two spirals.
 
 The expected behaviour is the data itself: each point is coloured by its true class, so a good boundary (the
-black 0.5 contour) separates the colours. The single neuron's boundary is computed here from the (w, b) it
-returned; the networks' outputs on the grid come from the student's own ``predict``.
+black 0.5 contour) separates the colours. Every number on a plot comes from the student's own code (its neuron's
+outputs through its own ``sigmoid``, its networks' ``predict``), except the XOR plot's expected loss curve: exact
+gradient descent from the parameters we put into the student's network, recorded with the checks' expected values
+(``checks.EXPECTED``). The settings the checks grade with (XOR's learning rate and epochs, the spirals) are
+grading.yml's; nothing here computes an exercise.
 """
 from __future__ import annotations
 
-from functools import lru_cache
-
 import numpy as np
 
+from assignments.backprop.checks import (EXPECTED, XOR_SIZES, correctly_classified, grading_thresholds,
+                                         standardised_spirals, xor_start)
 from autograder import datasets
 from autograder.feedback import Context, FeedbackProblem, Gatherer, Plot, curve, level, numbers
 
 GRID = 70                      # grid points per side: 4,900 predictions, a smooth boundary at little cost
 SINGLE_LR, SINGLE_EPOCHS = 1.0, 1000        # the contract's defaults for train_single_neuron
-XOR_SIZES, XOR_LR, XOR_EPOCHS = [2, 4, 1], 5.0, 500   # the checks' setting: solves XOR from 100/100 starts
 #: Brief minibatch training on the standardised spirals: 82-92 % training accuracy in about 0.3 s on an idle
 #: core, enough to see the boundary follow the arms (lr 10 often sits at a loss of 0.5 for 30 epochs first).
 SPIRAL_SIZES, SPIRAL_LR, SPIRAL_EPOCHS, SPIRAL_BATCH = [2, 24, 24, 1], 8.0, 300, 20
@@ -28,16 +30,6 @@ def _grid(lo: float, hi: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     return axis, axis, np.column_stack([gx.ravel(), gy.ravel()])
 
 
-def _sigmoid(z: np.ndarray) -> np.ndarray:
-    return 0.5 * (1.0 + np.tanh(0.5 * z))   # the logistic function without overflow
-
-
-@lru_cache(maxsize=None)
-def _spirals() -> tuple[np.ndarray, np.ndarray]:
-    X, y = datasets.make_spirals(200, seed=0)
-    return (X - X.mean(0)) / X.std(0), y
-
-
 def _boundary(title: str, X: np.ndarray, y: np.ndarray, prob: np.ndarray, xs: np.ndarray, ys: np.ndarray,
               **extra) -> dict:
     return {"kind": "boundary", "title": title, "xs": xs, "ys": ys, "prob": prob.reshape(len(ys), len(xs)),
@@ -45,7 +37,7 @@ def _boundary(title: str, X: np.ndarray, y: np.ndarray, prob: np.ndarray, xs: np
 
 
 def _accuracy(prob: np.ndarray, y: np.ndarray) -> float:
-    return float(np.mean((prob.reshape(-1) > 0.5) == (y.reshape(-1) > 0.5)))
+    return float(np.mean(correctly_classified(prob, y)))
 
 
 def single_neuron(ctx: Context) -> Plot:
@@ -55,31 +47,39 @@ def single_neuron(ctx: Context) -> Plot:
         w, b, losses = ctx.student.train_single_neuron(X, y, lr=SINGLE_LR, epochs=SINGLE_EPOCHS, seed=SEED)
         w = numbers(w, f"w from train_single_neuron on {name}", size=2).reshape(2, 1)
         b = numbers(b, f"b from train_single_neuron on {name}", size=1)[0]
-        prob = _sigmoid(grid @ w + b)
-        on_data = _sigmoid(X @ w + b)
+        # The neuron's outputs through the student's own sigmoid (the 0.5 contour is the line X @ w + b = 0).
+        prob = numbers(ctx.student.sigmoid(grid @ w + b), "sigmoid on the grid", size=len(grid))
+        on_data = numbers(ctx.student.sigmoid(X @ w + b), "sigmoid on the four inputs", size=4)
         axes.append(_boundary(f"one sigmoid neuron on {name}", X, y, prob, xs, ys, point_size=70))
-        said.append(f"{name}: outputs {', '.join(f'{p:.2f}' for p in on_data.ravel())} on (0,0), (0,1), (1,0), "
+        said.append(f"{name}: outputs {', '.join(f'{p:.2f}' for p in on_data)} on (0,0), (0,1), (1,0), "
                     f"(1,1); final loss {numbers(losses, 'losses')[-1]:.3g}")
     return Plot(axes, summary="; ".join(said) + ".")
 
 
 def xor_network(ctx: Context) -> Plot:
+    thresholds = grading_thresholds()
+    lr, epochs = thresholds["xor_lr"], int(thresholds["xor_epochs"])
     X, y = datasets.make_xor()
     xs, ys, grid = _grid(-0.5, 1.5)
     net = ctx.student.NeuralNetworkScratch(XOR_SIZES, seed=SEED)
-    losses = numbers(net.train(X, y, epochs=XOR_EPOCHS, lr=XOR_LR), "the losses returned by train")
+    problem = ctx.student.probe("set_params", net, xor_start())
+    if problem:
+        raise FeedbackProblem(f"the grader could not set the network's parameters: {problem}")
+    losses = numbers(net.train(X, y, epochs=epochs, lr=lr), "the losses returned by train")
     prob = numbers(net.predict(grid), "predict(grid)", size=len(grid))
     on_data = numbers(net.predict(X), "predict(X)", size=4)
     loss_axes = {"kind": "curves", "title": "training loss", "xlabel": "epoch", "ylabel": "loss (MSE)",
-                 "logy": True, "clip_factor": 1e3, "series": [curve("your network", losses),
-                                                              level("a constant 0.5 (0.25)", 0.25)]}
+                 "logy": True, "clip_factor": 1e3,
+                 "series": [curve("your network", losses),
+                            curve("gradient descent from the same start", EXPECTED["xor_losses"], style="expected"),
+                            level("a constant 0.5 (0.25)", 0.25)]}
     return Plot([_boundary(f"{XOR_SIZES} network on XOR", X, y, prob, xs, ys, point_size=70), loss_axes],
                 summary=f"Outputs {', '.join(f'{p:.2f}' for p in on_data)} on (0,0), (0,1), (1,0), (1,1) after "
-                        f"{XOR_EPOCHS} epochs at lr = {XOR_LR:g}; accuracy {_accuracy(on_data, y):.0%}.")
+                        f"{epochs} epochs at lr = {lr:g}; accuracy {_accuracy(on_data, y):.0%}.")
 
 
 def spiral_network(ctx: Context) -> Plot:
-    X, y = _spirals()
+    X, y = standardised_spirals(int(grading_thresholds()["spiral_points"]))
     xs, ys, grid = _grid(-2.2, 2.2)
     net = ctx.student.NeuralNetworkMiniBatch(SPIRAL_SIZES, seed=SEED)
     losses = numbers(net.train_minibatch(X, y, epochs=SPIRAL_EPOCHS, lr=SPIRAL_LR, batch_size=SPIRAL_BATCH),
@@ -104,7 +104,9 @@ GATHERERS = [
              single_neuron),
     Gatherer("ex6", "xor_network", "A [2, 4, 1] network trained on XOR",
              "The hidden layer builds a new representation in which XOR is separable: the boundary bends around "
-             "the diagonal, (0,1) and (1,0) land on the red side, and the loss falls towards 0.", xor_network),
+             "the diagonal, (0,1) and (1,0) land on the red side, and the loss falls towards 0. Trained from "
+             "parameters the grader sets, a correct network's loss lies on the dashed curve of exact gradient "
+             "descent.", xor_network),
     Gatherer("ex7", "spirals", "A deeper network, minibatch training, on the two spirals",
              "A brief minibatch training already bends the boundary along the arms (most points on their colour's "
              "side) while the loss decreases, noisily.", spiral_network, budget=6.0),
