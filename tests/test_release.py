@@ -367,6 +367,66 @@ def test_reference_scores_every_visible_point_in_the_student_bundle(dist, tmp_pa
     assert doc["score"] == pytest.approx(visible), [t["name"] for t in doc["tests"] if t["score"] < t["max_score"]]
 
 
+#: Run with a grader's folder first on sys.path (the kit, or an unpacked student bundle): judges each submission
+#: in-process with that folder's engine, grading.yml and visible checks (of one exercise, when given); prints
+#: {submission: {check: passed}}.
+_VISIBLE_VERDICTS = """
+import json, pathlib, sys
+root = pathlib.Path(sys.argv[1])
+sys.path.insert(0, str(root))
+from autograder import config as cfg, inprocess, pipeline
+from autograder.feedback import FeedbackSession
+from autograder.progress import Progress
+config = cfg.load(root / "grading.yml", code=root / "assignments")
+out = {}
+for key, (assignment, exercise, folder) in json.loads(pathlib.Path(sys.argv[2]).read_text()).items():
+    only = None if exercise is None else (lambda c, e=exercise: c.exercise == e)
+    plans = pipeline.select(config, [assignment], with_hidden=False, only=only)
+    results = pipeline.run(plans, pathlib.Path(folder), workers=inprocess.workers,
+                           feedback=FeedbackSession(enabled=False), progress=Progress(None))
+    out[key] = {getattr(r, "check_id", r.name): bool(r.passed) for r in results}
+print(json.dumps(out))
+"""
+
+
+def visible_verdicts(root: Path, submissions: dict[str, tuple[str, str | None, str]], tmp: Path) -> dict:
+    (tmp / "submissions.json").write_text(json.dumps(submissions))
+    proc = subprocess.run([sys.executable, "-I", "-B", "-c", _VISIBLE_VERDICTS, str(root),
+                           str(tmp / "submissions.json")], cwd=tmp, capture_output=True, text=True, timeout=1800)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
+def test_the_bundle_gives_the_kits_visible_verdicts_on_the_reference_stubs_and_every_zoo_variant(dist, tmp_path):
+    """Issue 17's acceptance: the student bundle, without the oracle, judges every visible check as the kit does:
+    on the reference and the stubs (every visible check), every bug-zoo mutant (the visible checks of its
+    exercise) and every alternative (all of them), in-process: the same check code a sandboxed grading runs."""
+    from autograder.zoo import build_source
+
+    submissions = {}
+    for a in ASSIGNMENTS:
+        variants = {"reference": (None, RELEASE.reference(a)), "stub": (None, make_stub(RELEASE.reference(a)))}
+        zoo = parts.part(a, "bugzoo")
+        for variant in getattr(zoo, "MUTANTS", []):
+            variants[variant.name] = (variant.exercise, build_source(a, variant))
+        for variant in getattr(zoo, "ALTERNATIVES", []):
+            variants[variant.name] = (None, build_source(a, variant))
+        for name, (exercise, text) in variants.items():
+            folder = tmp_path / "submissions" / a / name
+            folder.mkdir(parents=True)
+            (folder / f"{a}.py").write_text(text)
+            submissions[f"{a}/{name}"] = (a, exercise, str(folder))
+    bundle = unzip(dist / "student.zip", tmp_path / "bundle")
+    kit = visible_verdicts(KIT_ROOT, submissions, tmp_path)
+    shipped = visible_verdicts(bundle, submissions, tmp_path)
+    assert kit.keys() == shipped.keys()
+    differ = {k: {c: (kit[k][c], shipped[k].get(c)) for c in kit[k] if kit[k][c] != shipped[k].get(c)}
+              for k in kit if kit[k] != shipped[k]}
+    assert not differ, f"(kit, bundle) verdicts differ: {differ}"
+    for a in ASSIGNMENTS:
+        assert all(kit[f"{a}/reference"].values()) and not any(kit[f"{a}/stub"].values()), a
+
+
 # -- Gradescope --------------------------------------------------------------------------------------------------
 
 def test_every_gradescope_zip_has_the_scripts_at_its_root_and_no_reference(dist):
