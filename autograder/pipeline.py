@@ -21,7 +21,7 @@ import time
 import zlib
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable, Mapping, Protocol, Sequence
+from typing import Any, Callable, Protocol, Sequence
 
 import numpy as np
 
@@ -33,17 +33,6 @@ from autograder.progress import Progress
 from autograder.remote import Student
 from autograder.results import CheckResult, Failure
 from autograder.sandbox import StudentError, StudentProblem, Worker
-
-
-class Thresholds(dict):
-    """An assignment's numeric thresholds from grading.yml; a missing name says where to add it."""
-
-    def __init__(self, assignment: str, values: Mapping[str, Any]) -> None:
-        super().__init__(values)
-        self.assignment = assignment
-
-    def __missing__(self, key: str) -> Any:
-        raise KeyError(f"threshold {key!r} is not set in grading.yml under assignments.{self.assignment}.thresholds")
 
 
 @dataclass(frozen=True)
@@ -114,7 +103,7 @@ def check_rng(check: cfg.CheckConfig) -> np.random.Generator:
     return np.random.default_rng(zlib.crc32(f"{check.assignment}.{check.id}".encode()))
 
 
-def run_check(planned: PlannedCheck, student: Student, thresholds: Thresholds) -> CheckResult:
+def run_check(planned: PlannedCheck, student: Student, thresholds: cfg.Thresholds) -> CheckResult:
     """Step 3, one check: call it with the fixtures it names and record its outcome as data."""
     check = planned.config
     began = time.monotonic()
@@ -184,7 +173,7 @@ def run(plans: Sequence[AssignmentPlan], submission: Path, *, workers: WorkerFac
         for i, plan in enumerate(plans):
             worker = worker_for(plan.name)
             budget = Budget(plan.config.time_limit)
-            thresholds = Thresholds(plan.name, plan.config.thresholds)
+            thresholds = plan.config.thresholds
             for k, planned in enumerate(plan.checks):
                 progress.check(plan.name, planned.config.exercise, planned.title)
                 student = budget.student(worker, planned.config, feedback)
