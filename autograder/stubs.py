@@ -55,6 +55,7 @@ def write_stubs() -> list[Path]:
     written = []
     for path, text in expected_stubs().items():
         if not path.exists() or path.read_text() != text:
+            path.parent.mkdir(parents=True, exist_ok=True)
             path.write_text(text)
             written.append(path)
     return written
