@@ -12,7 +12,8 @@ from typing import TextIO
 
 
 class Progress:
-    """Reports grading progress on ``stream`` (None: silent)."""
+    """Reports one grading's progress on ``stream`` (None: silent). grade-all's progress over a whole class is
+    :class:`autograder.bulk.ClassProgress`."""
 
     def __init__(self, stream: TextIO | None, *, live: bool | None = None) -> None:
         self.stream = stream
