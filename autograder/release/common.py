@@ -578,15 +578,15 @@ def implementation_problems(path: Path, release: Release) -> list[str]:
         seen.setdefault((f["module"], f["function"], f["assignment"], f["exercise"]), []).append(
             f"{f['result']}, called {f['call']}")
     for (module, function, a, exercise), how in sorted(seen.items()):
-        finding = (f"{path.name}: {module}.{function} computes what {a}'s exercise {exercise} must return "
-                   f"({'; '.join(dict.fromkeys(how))})")
+        finding = f"{module}.{function} computes what {a}'s exercise {exercise} must return"
         accepted = leakprobe.ACCEPTED.get(a, {}).get(f"{module}.{function}")
         if accepted:
             note = f"leak probe: {finding}; accepted: {accepted}"
-            if note not in release.notes:
+            if note not in release.notes:  # the same for every scan of the same module
                 release.notes.append(note)
         else:
-            problems.append(f"{finding}: an implementation of the exercise")
+            problems.append(f"{path.name}: {finding} ({'; '.join(dict.fromkeys(how))}): an implementation of "
+                            "the exercise")
     problems += [f"{path.name}: {b} (cannot be probed for implementations)" for b in broken
                  if not b.startswith("autograder.")]
     return problems

@@ -6,7 +6,8 @@ that is hopeless; running it is not. For every exercise of ``reference/<a>.py`` 
 a solution region) this module holds a few fixed inputs, as named arguments, with the reference's results on
 them. :func:`scan` imports every Python module of a bundle (in a separate process, inside bubblewrap where it
 works, the bundle first on ``sys.path``), calls every top-level function whose parameters can all be bound from
-an exercise's arguments (by name; in the assignments' own modules also positionally, in the exercise's order),
+an exercise's arguments (by name; in the assignments' own modules also positionally, in the exercise's order, and
+the methods of their classes too: on module-level instances, or on an instance built without arguments),
 and reports a function whose return value holds all of a reference result (allclose, each array found whole or
 as consecutive entries of a longer one, so that a trajectory one step longer or parameters packed into one vector
 still count; tuples, lists, dicts and models opened up). Results that say nothing (equal to an input,
@@ -314,10 +315,18 @@ NOT_PROBED: dict[str, dict[str, str]] = {
 
 
 #: Oracles that compute an exercise's answer by a method the exercise does not teach, which issue 17 accepts in
-#: visible checks (central differences of the loss, torch autograd): {assignment: {module.function: why}}. The
-#: probe still finds them; the release lists them as notes instead of stopping. Keep this short: everything
-#: here is something a student could call instead of writing the exercise.
-ACCEPTED: dict[str, dict[str, str]] = {}
+#: visible checks (central differences of the loss, torch autograd): {assignment: {module.function (or
+#: module.Class.method): why}}. The probe still finds them; the release lists them as notes instead of stopping.
+#: Keep this short: everything here is something a student could call instead of writing the exercise.
+_TORCH_AUTOGRAD = ("torch autograd, the oracle issue 17 names for the visible backward checks: torch evaluates and "
+                   "differentiates the network, where the exercise asks for NumPy's forward pass and the delta "
+                   "recursion")
+ACCEPTED: dict[str, dict[str, str]] = {
+    "backprop": {
+        "assignments.backprop.checks.Autograd.forward": _TORCH_AUTOGRAD,
+        "assignments.backprop.checks.Autograd.gradients": _TORCH_AUTOGRAD,
+    },
+}
 
 
 # -- which exercises a reference has, and the cases computed from it -----------------------------------------------

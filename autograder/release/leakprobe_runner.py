@@ -145,12 +145,55 @@ def _holds(leaves: list, result: list, rtol: float, atol: float) -> bool:
     return True
 
 
-def _candidates(module):
-    """Top-level functions defined in ``module`` (decorated ones through their __wrapped__)."""
+def _methods(owner, label: str, module):
+    """(name, callable, function) of the methods of a class or an instance defined in ``module``."""
+    cls = owner if inspect.isclass(owner) else type(owner)
+    for attr, raw in sorted(vars(cls).items()):
+        if attr.startswith("__"):
+            continue
+        fn = raw.__func__ if isinstance(raw, (staticmethod, classmethod)) else raw
+        fn = inspect.unwrap(fn) if callable(fn) else None
+        if not (inspect.isfunction(fn) and fn.__module__ == module.__name__) or inspect.isgeneratorfunction(fn):
+            continue
+        try:
+            bound = getattr(owner, attr)
+        except Exception:  # noqa: BLE001 - a property or descriptor that fails is no candidate
+            continue
+        if callable(bound):
+            yield f"{label}.{attr}", bound, bound
+
+
+def _candidates(module, with_methods: bool):
+    """Top-level functions defined in ``module`` (decorated ones through their __wrapped__); with
+    ``with_methods``, also the methods of its classes: on its module-level instances, and on a fresh instance of
+    a class whose constructor needs no argument."""
+    classes = {}
     for name, value in sorted(vars(module).items()):
+        if inspect.isclass(value):
+            if value.__module__ == module.__name__:
+                classes.setdefault(value, None)
+            continue
         fn = inspect.unwrap(value) if callable(value) else None
         if inspect.isfunction(fn) and fn.__module__ == module.__name__ and not inspect.isgeneratorfunction(fn):
             yield name, value, fn
+        elif with_methods and type(value).__module__ == module.__name__ and not callable(value):
+            classes[type(value)] = value
+    if not with_methods:
+        return
+    for cls, instance in classes.items():
+        if instance is None:
+            try:
+                required = [p for p in inspect.signature(cls).parameters.values()
+                            if p.default is p.empty and p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD)]
+            except (TypeError, ValueError):
+                continue
+            if required:
+                continue
+            try:
+                instance = cls()
+            except BaseException:  # noqa: BLE001 - a class that cannot be built is no candidate
+                continue
+        yield from _methods(instance, cls.__name__, module)
 
 
 def _bindings(fn, case, positional: bool):
@@ -210,7 +253,7 @@ def main() -> None:
                            for k, leaves in case["results"].items()}
     findings = []
     for module, positional in modules:
-        for name, value, fn in _candidates(module):
+        for name, value, fn in _candidates(module, with_methods=positional):
             for case in cases:
                 for how, args, kwargs in _bindings(fn, case, positional):
                     leaves: list = []
