@@ -18,14 +18,16 @@ class CheckFailure(Exception):
     """A check's verdict against the student's code: what was expected, what was seen, a hint, and optionally the
     known mistake that reproduces what was seen and the handout convention the check enforces."""
 
-    def __init__(self, expected: str, seen: str, hint: str, *, mistake: str = "", convention: str = "") -> None:
+    def __init__(self, expected: str, seen: str, hint: str, *, mistake: str = "", convention: Any = "") -> None:
         self.expected, self.seen, self.hint = expected, seen, hint
-        self.mistake, self.convention = mistake, convention
+        self.mistake, self.convention = mistake, str(convention) if convention else ""
         super().__init__(f"expected {expected}; seen {seen}")
 
 
-def fail(expected: str, seen: str, hint: str, *, mistake: str = "", convention: str = "") -> NoReturn:
-    """End the check as failed."""
+def fail(expected: str, seen: str, hint: str, *, mistake: str = "", convention: Any = "") -> NoReturn:
+    """End the check as failed. ``mistake`` names the known mistake that reproduces what was seen (see
+    :mod:`autograder.mistakes`); ``convention`` is the handout rule the check enforces (a
+    :class:`~autograder.mistakes.Convention` or its text)."""
     raise CheckFailure(expected, seen, hint, mistake=mistake, convention=convention)
 
 
@@ -33,6 +35,40 @@ def expect(condition: bool, *, expected: str, seen: str, hint: str) -> None:
     """Fail unless ``condition`` holds."""
     if not condition:
         fail(expected, seen, hint)
+
+
+def f32(values: Any) -> np.ndarray:
+    """Values exactly representable in float32, as float64: a student computing in float32 starts from the very
+    numbers the oracle uses."""
+    return np.asarray(values, dtype=np.float32).astype(np.float64)
+
+
+def close(seen: Any, expected: Any, *, rtol: float, atol: float, shape: bool = True) -> bool:
+    """Whether ``seen`` equals ``expected`` within ``rtol``/``atol``, elementwise, in float64: with the same shape, or
+    (``shape=False``) only the same number of values. What is not numbers is not close."""
+    try:
+        seen = np.asarray(seen, dtype=np.float64)
+    except (TypeError, ValueError):
+        return False
+    expected = np.asarray(expected, dtype=np.float64)
+    if seen.shape != expected.shape:
+        if shape or seen.size != expected.size:
+            return False
+        seen = seen.reshape(expected.shape)
+    return bool(np.allclose(seen, expected, rtol=rtol, atol=atol))
+
+
+def closeness(rtol: float, atol: float, *, shape: bool = True) -> Callable[[Any, Any], bool]:
+    """:func:`close` with these tolerances, as a function of (seen, expected): e.g. for
+    :func:`autograder.mistakes.recognise`."""
+    return lambda seen, expected: close(seen, expected, rtol=rtol, atol=atol, shape=shape)
+
+
+def as_tuple(value: Any, length: int, *, expected: str, hint: str) -> Sequence[Any]:
+    """A returned tuple (or list) of ``length`` items, to unpack; else fail with ``expected`` and ``hint``."""
+    if not isinstance(value, (tuple, list)) or len(value) != length:
+        fail(expected, fmt(value), hint)
+    return value
 
 
 def fmt(value: Any, digits: int = 6) -> str:

@@ -14,6 +14,7 @@ from assignments.backprop import bugzoo, checks, mistakes, oracle
 from autograder import config as cfg
 from autograder import pipeline
 from autograder.checking import rel_error
+from autograder.mistakes import AnyOf
 from autograder.zoo import build_source
 
 ASSIGNMENT = cfg.load().assignments["backprop"]
@@ -188,7 +189,7 @@ def test_loss_mistakes_differ_from_the_losses():
             if (key, mistake.name) in SAME_BY_CONSTRUCTION:
                 continue
             replays = mistake.replay(ingredients)
-            for replay in replays if isinstance(replays, list) else [replays]:
+            for replay in replays if isinstance(replays, AnyOf) else [replays]:
                 assert _differs(replay, values["value"], **tol), (key, mistake.name)
 
 

@@ -8,6 +8,8 @@ import pytest
 
 from autograder import config as cfg
 from autograder import pipeline
+from autograder.checking import f32
+from autograder.mistakes import Catalogue
 from assignments.linear_neuron import checks, mistakes, oracle
 
 ASSIGNMENT = cfg.load().assignments["linear_neuron"]
@@ -29,10 +31,10 @@ def _step_cases() -> dict[str, list[tuple]]:
     """Per check that replays trajectories: its inputs (X, y, w0, b0, lr, steps) and the catalogue it diagnoses with."""
     one_1d = checks._one_step_1d_case(_rng("test_fit_1d_one_step_follows_the_update_rule"))
     # the k-step checks' learning rates: half the critical rate, as those checks compute them
-    k_1d = [(x, y, a0, b0, float(checks._f32(0.5 * oracle.critical_rate(x))), steps) for x, y, a0, b0, steps
+    k_1d = [(x, y, a0, b0, float(f32(0.5 * oracle.critical_rate(x))), steps) for x, y, a0, b0, steps
             in checks._k_steps_1d_cases(_rng("test_fit_1d_k_steps_match_an_independent_trajectory"))]
     one = checks._one_step_case(_rng("test_multi_fit_one_step_follows_the_update_rule"))
-    k = [(X, y, w0, b0, float(checks._f32(0.5 * oracle.critical_rate_multi(X))), steps) for X, y, w0, b0, steps
+    k = [(X, y, w0, b0, float(f32(0.5 * oracle.critical_rate_multi(X))), steps) for X, y, w0, b0, steps
          in checks._k_steps_cases(_rng("test_multi_fit_k_steps_match_an_independent_trajectory"))]
     again = checks._continue_case(_rng("test_multi_fit_continues_from_the_current_w"))
     return {"1-D one step": [(*one_1d, 1)], "1-D k steps": k_1d, "multi one step": [(*one, 1)], "multi k steps": k,
@@ -43,7 +45,7 @@ STEP_CASES = _step_cases()
 VISIBLE = ("1-D one step", "multi one step", "multi continued")
 
 
-def _catalogue(name: str) -> mistakes.Catalogue:
+def _catalogue(name: str) -> Catalogue:
     return mistakes.STEP_1D if name.startswith("1-D") else mistakes.STEP
 
 

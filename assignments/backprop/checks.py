@@ -19,17 +19,17 @@ import math
 from contextlib import contextmanager
 from dataclasses import replace
 from functools import lru_cache
-from typing import Any, Callable, Iterator, NoReturn, Protocol
+from typing import Any, Callable, Iterator, Protocol
 
 import numpy as np
 
 from assignments.backprop import mistakes
 from assignments.backprop import oracle
-from assignments.backprop.mistakes import (Catalogue, ChainRule, Mistake, MinibatchRun, handout, recognise,
-                                           same_values)
+from assignments.backprop.mistakes import ChainRule, MinibatchRun
 from autograder import config, datasets
-from autograder.checking import (CheckFailure, as_array, as_float, expect, expect_close, expect_finite, fail, fmt,
-                                 numerical_gradient, rel_error)
+from autograder.checking import (CheckFailure, as_array, as_float, as_tuple, close, closeness, expect, expect_close,
+                                 expect_finite, fail, fmt, numerical_gradient, rel_error)
+from autograder.mistakes import Catalogue, Mistake, fail_as, fail_with, handout, recognise
 from autograder.recorded import Recorded
 from autograder.remote import RemoteObject
 from autograder.sandbox import StudentError
@@ -116,11 +116,8 @@ EXPECTED = Recorded("backprop", {
 
 # --- how a check fails -------------------------------------------------------------------------------------------
 
-def _wrong(expected: str, seen: str, found: Mistake | None, *, hint: str, rule: str = "") -> NoReturn:
-    """Fail, naming the recognised mistake (its words and handout section) if there is one, else with ``hint``."""
-    if found is not None:
-        fail(expected, seen, found.hint, mistake=found.title, convention=rule)
-    fail(expected, seen, hint, convention=rule)
+#: How close a replay must come to what was seen to name its mistake (the same number of values).
+REPLAYED = closeness(rtol=1e-7, atol=1e-10, shape=False)
 
 
 def _values(seen: Any, expected: np.ndarray, what: str, thresholds, *, hint: str, rule: str = "",
@@ -135,10 +132,10 @@ def _values(seen: Any, expected: np.ndarray, what: str, thresholds, *, hint: str
         fail(f"{what} of shape {expected.shape}", f"shape {got.shape}", hint, convention=rule)
     if np.allclose(got, expected, rtol=thresholds["value_rtol"], atol=thresholds["value_atol"]):
         return got
-    found = recognise(got, catalogue, replay, same_values()) if catalogue else None
+    found = recognise(got, catalogue, replay, REPLAYED) if catalogue else None
     worst = np.unravel_index(np.argmax(np.abs(got - expected)), expected.shape) if expected.ndim else ()
-    _wrong(f"{what} = {fmt(expected)}", f"{fmt(got)} (largest difference at index {tuple(int(i) for i in worst)})",
-           found, hint=hint, rule=rule)
+    fail_with(f"{what} = {fmt(expected)}", f"{fmt(got)} (largest difference at index {tuple(int(i) for i in worst)})",
+              found, otherwise=hint, convention=rule)
 
 
 # --- the maths of a sigmoid network: the oracle (hidden checks) or torch autograd (visible checks) ----------------
@@ -353,9 +350,9 @@ def _expect_gradients(seen: Any, expected: Params, params: Params, X: np.ndarray
     else:
         hint = mistakes.BACKWARD_UNKNOWN
     name = max(errors, key=errors.get)
-    _wrong(f"backward's gradients equal to {against} for {case} (relative error below {tol:g})",
-           f"{name} = {fmt(grads[name])} against {fmt(expected[name])} (relative error {errors[name]:.2g})",
-           found, hint=hint, rule=mistakes.RULE_BACKWARD)
+    fail_with(f"backward's gradients equal to {against} for {case} (relative error below {tol:g})",
+              f"{name} = {fmt(grads[name])} against {fmt(expected[name])} (relative error {errors[name]:.2g})",
+              found, otherwise=hint, convention=mistakes.RULE_BACKWARD)
 
 
 def _gradient_order(L: int) -> list[str]:
@@ -383,10 +380,11 @@ def _gradient_arrays(seen: Any, params: Params, m: int, *, case: str) -> Params:
                 found = recognise(got.shape, mistakes.GRADIENT_SHAPES,
                                   lambda mistake: mistake.replay(kind, shape, m), lambda s, r: tuple(s) == tuple(r))
                 said = f"{name} has shape {got.shape}, expected {shape}: "
-                _wrong(f"{name} of shape {shape}, the shape of {kind}{l} ({case})", f"{name} has shape {got.shape}",
-                       None if found is None else replace(found, says=said + found.says),
-                       hint=said + f"each gradient has the shape of its parameter {handout(mistakes.SHAPES)}",
-                       rule=mistakes.RULE_BACKWARD)
+                fail_with(f"{name} of shape {shape}, the shape of {kind}{l} ({case})",
+                          f"{name} has shape {got.shape}",
+                          None if found is None else replace(found, says=said + found.says),
+                          otherwise=said + f"each gradient has the shape of its parameter {handout(mistakes.SHAPES)}",
+                          convention=mistakes.RULE_BACKWARD)
             grads[name] = got
     return grads
 
@@ -443,26 +441,27 @@ def test_activation_derivatives_match_central_differences(student, thresholds):
     z = GRID
     h = ACTIVATION_STEP
     tol = dict(rtol=thresholds["derivative_rtol"], atol=thresholds["derivative_atol"])
-    close = same_values(**tol)
+    near = closeness(**tol)  # the student's arrays are read with the shape of z
     a = EXPECTED["sigmoid"]
     slopes = EXPECTED["sigmoid_slopes"]
     seen = as_array(student.sigmoid_derivative(a), "sigmoid_derivative(a)", a.shape)
-    if not close(seen, slopes):
+    if not near(seen, slopes):
         found = recognise(seen, mistakes.SIGMOID_DERIVATIVE,
-                          lambda mistake: mistake.replay(EXPECTED["sigmoid_of_sigmoid"]), same_values())
-        _wrong(f"sigmoid_derivative(sigmoid(z)) = {fmt(slopes)} (central differences of sigmoid)", fmt(seen), found,
-               hint=f"sigmoid_derivative receives the activation a = sigmoid(z) and returns the sigmoid's slope at "
-                    f"that z, written with a {handout(mistakes.ACTIVATED)}", rule=mistakes.RULE_ELEMENTWISE)
+                          lambda mistake: mistake.replay(EXPECTED["sigmoid_of_sigmoid"]), REPLAYED)
+        fail_with(f"sigmoid_derivative(sigmoid(z)) = {fmt(slopes)} (central differences of sigmoid)", fmt(seen),
+                  found, convention=mistakes.RULE_ELEMENTWISE,
+                  otherwise=f"sigmoid_derivative receives the activation a = sigmoid(z) and returns the sigmoid's "
+                            f"slope at that z, written with a {handout(mistakes.ACTIVATED)}")
     fd_tanh = (np.tanh(z + h) - np.tanh(z - h)) / (2 * h)
     seen = as_array(student.tanh_derivative(z), "tanh_derivative(z)", z.shape)
-    if not close(seen, fd_tanh):
-        found = recognise(seen, mistakes.TANH_DERIVATIVE, lambda mistake: mistake.replay(z), same_values())
-        _wrong(f"tanh_derivative(z) = {fmt(fd_tanh)} (central differences of tanh)", fmt(seen), found,
-               hint=f"tanh'(z) = 1 - tanh(z)^2, from z itself {handout(mistakes.EXERCISE_1)}",
-               rule=mistakes.RULE_ELEMENTWISE)
+    if not near(seen, fd_tanh):
+        found = recognise(seen, mistakes.TANH_DERIVATIVE, lambda mistake: mistake.replay(z), REPLAYED)
+        fail_with(f"tanh_derivative(z) = {fmt(fd_tanh)} (central differences of tanh)", fmt(seen), found,
+                  otherwise=f"tanh'(z) = 1 - tanh(z)^2, from z itself {handout(mistakes.EXERCISE_1)}",
+                  convention=mistakes.RULE_ELEMENTWISE)
     fd_relu = (np.maximum(0, z + h) - np.maximum(0, z - h)) / (2 * h)
     seen = as_array(student.relu_derivative(z), "relu_derivative(z)", z.shape)
-    if not close(seen, fd_relu):
+    if not near(seen, fd_relu):
         fail(f"relu_derivative(z) = {fmt(fd_relu)} (central differences of relu)", fmt(seen),
              f"relu'(z) is 1 where z > 0 and 0 elsewhere, as floats {handout(mistakes.EXERCISE_1)}",
              convention=mistakes.RULE_ELEMENTWISE)
@@ -485,9 +484,9 @@ def test_relu_derivative_is_zero_at_zero(student):
     expected = np.array([[0.0, 0.0, 0.0, 1.0, 1.0]])
     if not np.array_equal(seen, expected):
         found = recognise(seen, mistakes.RELU_DERIVATIVE, lambda mistake: mistake.replay(z), np.array_equal)
-        _wrong(f"relu_derivative({z.tolist()}) = {expected.tolist()}", fmt(seen), found,
-               hint="relu'(z) is 1 where z > 0, even for a tiny z, and 0 elsewhere: relu_derivative(0) must be 0 "
-                    f"{handout(mistakes.EXERCISE_1)}")
+        fail_with(f"relu_derivative({z.tolist()}) = {expected.tolist()}", fmt(seen), found,
+                  otherwise="relu'(z) is 1 where z > 0, even for a tiny z, and 0 elsewhere: relu_derivative(0) must "
+                            f"be 0 {handout(mistakes.EXERCISE_1)}")
 
 
 def test_sigmoid_saturates_without_overflow(student, thresholds):
@@ -496,9 +495,9 @@ def test_sigmoid_saturates_without_overflow(student, thresholds):
     result = student.probe("sigmoid_strictly", z)
     if result["problem"] or result["warnings"]:
         said = result["problem"] or "; ".join(result["warnings"])
-        _wrong("sigmoid(z) for z = -1000 ... 1000 without any overflow or RuntimeWarning", said,
-               mistakes.OVERFLOW if "overflow" in said.lower() else None, hint=mistakes.OVERFLOW.hint,
-               rule=mistakes.RULE_NO_OVERFLOW)
+        fail_with("sigmoid(z) for z = -1000 ... 1000 without any overflow or RuntimeWarning", said,
+                  mistakes.OVERFLOW if "overflow" in said.lower() else None, otherwise=mistakes.OVERFLOW.hint,
+                  convention=mistakes.RULE_NO_OVERFLOW)
     seen = result["value"]
     if isinstance(seen, str):
         fail("sigmoid(z) as a NumPy array", seen, "return an array of the shape of z")
@@ -542,7 +541,7 @@ def _expect_loss(seen: Any, expected: float, what: str, thresholds, *, hint: str
     if math.isclose(value, expected, rel_tol=thresholds["value_rtol"], abs_tol=thresholds["value_atol"]):
         return
     found = recognise(value, catalogue, replay, lambda s, c: math.isclose(s, c, rel_tol=1e-7, abs_tol=1e-12))
-    _wrong(f"{what} = {fmt(expected, 8)}", fmt(value, 8), found, hint=hint, rule=rule)
+    fail_with(f"{what} = {fmt(expected, 8)}", fmt(value, 8), found, otherwise=hint, convention=rule)
 
 
 def _expect_mse(seen: Any, expected: float, y: np.ndarray, p: np.ndarray, what: str, thresholds) -> None:
@@ -580,8 +579,8 @@ def test_bce_loss_is_finite_at_predictions_of_exactly_0_and_1(student, threshold
                 f"{handout(mistakes.EXERCISE_2)}"
     value = as_float(student.bce_loss(y, p), "bce_loss(y, y_pred)")
     if not math.isfinite(value):
-        _wrong(f"a finite loss ({expected['value']:.6g}) for predictions of exactly 0 and 1", fmt(value),
-               mistakes.UNCLIPPED, hint=clip_hint, rule=mistakes.RULE_BCE)
+        fail_as(mistakes.UNCLIPPED, f"a finite loss ({expected['value']:.6g}) for predictions of exactly 0 and 1",
+                fmt(value), convention=mistakes.RULE_BCE)
     _expect_bce(value, expected, y, p, "bce_loss for predictions of exactly 0 and 1 (two confidently wrong)",
                 thresholds, hint=clip_hint)
     _expect_bce(student.bce_loss(y, p, eps=1e-6), EXPECTED["bce_edge_eps"], y, p, "bce_loss(y, y_pred, eps=1e-6)",
@@ -642,11 +641,8 @@ def _expect_forward_pass(student, rng, m: int, n_in: int, n_hidden: int, n_out: 
                          ) -> None:
     X, params = _forward_case(rng, m, n_in, n_hidden, n_out)
     W1, b1, W2, b2 = params["W1"], params["b1"], params["W2"], params["b2"]
-    result = student.forward_pass(X, W1, b1, W2, b2)
-    if not isinstance(result, (tuple, list)) or len(result) != 2:
-        fail("a pair (a2, cache)", fmt(result),
-             f"forward_pass returns the pair (a2, cache) {handout(mistakes.EXERCISE_3)}")
-    a2, cache = result
+    a2, cache = as_tuple(student.forward_pass(X, W1, b1, W2, b2), 2, expected="a pair (a2, cache)",
+                         hint=f"forward_pass returns the pair (a2, cache) {handout(mistakes.EXERCISE_3)}")
     if not isinstance(cache, dict):
         fail('cache as a dict with keys "z1", "a1", "z2", "a2"', fmt(cache),
              f'the cache is a dict with the keys "z1", "a1", "z2", "a2" {handout(mistakes.EXERCISE_3)}')
@@ -703,10 +699,8 @@ def _single_neuron(student, X, y, thresholds, seed: int, gate: str, maths: Maths
     """(outputs of the returned neuron on X, w, losses)."""
     epochs = int(thresholds["single_neuron_epochs"])
     result = student.train_single_neuron(X, y, lr=thresholds["single_neuron_lr"], epochs=epochs, seed=seed)
-    if not isinstance(result, (tuple, list)) or len(result) != 3:
-        fail("a triple (w, b, losses)", fmt(result),
-             f"train_single_neuron returns the triple (w, b, losses) {handout(mistakes.EXERCISE_4)}")
-    w, b, losses = result
+    w, b, losses = as_tuple(result, 3, expected="a triple (w, b, losses)", hint="train_single_neuron returns the "
+                            f"triple (w, b, losses) {handout(mistakes.EXERCISE_4)}")
     w = as_array(w, "w")
     b = as_array(b, "b")
     if w.size != X.shape[1] or b.size != 1:
@@ -792,8 +786,8 @@ def test_network_parameters_have_the_layer_shapes(student):
                      f"{hint} {handout(mistakes.SHAPES)}")
             expect_finite(value, f"params[{name!r}]", "initialise with finite numbers")
             if name.startswith("W") and shape[1] > 1 and np.allclose(value, value[:, :1]):
-                _wrong(f"random initial weights in {name} (its columns differ)", fmt(value),
-                       mistakes.IDENTICAL_UNITS, hint="")
+                fail_as(mistakes.IDENTICAL_UNITS, f"random initial weights in {name} (its columns differ)",
+                        fmt(value))
 
 
 def test_network_forward_keeps_the_cache(student, rng, thresholds):
@@ -899,13 +893,14 @@ def _expect_trajectory(net: RemoteObject, seen_losses: np.ndarray, start: Params
     for name in start:
         if not np.allclose(params[name], expected[name], **tol):
             found = recognise(params, mistakes.TRAINING_LOOP, lambda mistake: replay(mistake)[1], _close_params(tol))
-            _wrong(f"params[{name!r}] = {fmt(expected[name])} after train({how}) from our parameters",
-                   fmt(params[name]), found, hint=mistakes.TRAINING_UNKNOWN, rule=mistakes.RULE_TRAINING)
+            fail_with(f"params[{name!r}] = {fmt(expected[name])} after train({how}) from our parameters",
+                      fmt(params[name]), found, otherwise=mistakes.TRAINING_UNKNOWN, convention=mistakes.RULE_TRAINING)
     if not np.allclose(seen_losses, losses, **tol):
-        found = recognise(seen_losses, mistakes.TRAINING_LOOP, lambda mistake: replay(mistake)[0], same_values(**tol))
-        _wrong(f"losses = {fmt(np.array(losses))} ({how})", fmt(seen_losses), found,
-               hint="each epoch appends the loss of the forward pass that precedes the update "
-                    f"{handout(mistakes.TRAINING)}", rule=mistakes.RULE_TRAINING)
+        found = recognise(seen_losses, mistakes.TRAINING_LOOP, lambda mistake: replay(mistake)[0],
+                          closeness(**tol, shape=False))
+        fail_with(f"losses = {fmt(np.array(losses))} ({how})", fmt(seen_losses), found,
+                  otherwise="each epoch appends the loss of the forward pass that precedes the update "
+                            f"{handout(mistakes.TRAINING)}", convention=mistakes.RULE_TRAINING)
 
 
 def test_one_train_step_is_one_gradient_step(student, rng, thresholds):
@@ -1025,11 +1020,11 @@ def _epochs_of(batches: list[list[int]], m: int, batch_size: int, epochs: int) -
     if len(batches) != per_epoch * epochs:
         seen_sizes = [len(b) for b in batches[:per_epoch + 2]]
         dropped = (len(batches) == (m // batch_size) * epochs and m % batch_size)
-        _wrong(f"{per_epoch} updates per epoch (minibatches of sizes {sizes}), {per_epoch * epochs} in {epochs} "
-               "epochs", f"{len(batches)} updates; the first minibatch sizes {seen_sizes}",
-               mistakes.LAST_BATCH_DROPPED if dropped else None, rule=rule,
-               hint=f"one update per minibatch: ceil(m / batch_size) = ceil({m} / {batch_size}) = {per_epoch} per "
-                    f"epoch, the last one smaller {handout(mistakes.EXERCISE_7)}")
+        fail_with(f"{per_epoch} updates per epoch (minibatches of sizes {sizes}), {per_epoch * epochs} in {epochs} "
+                  "epochs", f"{len(batches)} updates; the first minibatch sizes {seen_sizes}",
+                  mistakes.LAST_BATCH_DROPPED if dropped else None, convention=rule,
+                  otherwise=f"one update per minibatch: ceil(m / batch_size) = ceil({m} / {batch_size}) = "
+                            f"{per_epoch} per epoch, the last one smaller {handout(mistakes.EXERCISE_7)}")
     split = [batches[e * per_epoch:(e + 1) * per_epoch] for e in range(epochs)]
     for e, epoch in enumerate(split):
         if [len(b) for b in epoch] != sizes:
@@ -1038,8 +1033,8 @@ def _epochs_of(batches: list[list[int]], m: int, batch_size: int, epochs: int) -
                  f"{handout(mistakes.EXERCISE_7)}", convention=rule)
         used = sorted(i for b in epoch for i in b)
         if used != list(range(m)):
-            _wrong("every example exactly once per epoch", f"epoch {e} used the rows {fmt(np.array(used))}",
-                   mistakes.WITH_REPLACEMENT, hint="", rule=rule)
+            fail_as(mistakes.WITH_REPLACEMENT, "every example exactly once per epoch",
+                    f"epoch {e} used the rows {fmt(np.array(used))}", convention=rule)
     return split
 
 
@@ -1070,13 +1065,13 @@ def test_minibatch_reshuffles_every_epoch(student, rng, thresholds):
     split = _epochs_of(_update_batches(record), m, batch_size, epochs)
     orders = [tuple(i for b in epoch for i in b) for epoch in split]
     if all(order == tuple(range(m)) for order in orders):
-        _wrong("a shuffled order of the examples in every epoch", "the examples in their original order every epoch",
-               mistakes.NOT_SHUFFLED, hint="", rule=mistakes.RULE_MINIBATCH)
+        fail_as(mistakes.NOT_SHUFFLED, "a shuffled order of the examples in every epoch",
+                "the examples in their original order every epoch", convention=mistakes.RULE_MINIBATCH)
     if len(set(orders)) != epochs:
-        _wrong(f"a different order in each of the {epochs} epochs",
-               f"{len(set(orders))} different orders in {epochs} epochs (first epoch {fmt(np.array(orders[0]))})",
-               mistakes.SHUFFLED_ONCE if len(set(orders)) == 1 else None, rule=mistakes.RULE_MINIBATCH,
-               hint=f"draw a new order at the start of every epoch {handout(mistakes.EXERCISE_7)}")
+        fail_with(f"a different order in each of the {epochs} epochs",
+                  f"{len(set(orders))} different orders in {epochs} epochs (first epoch {fmt(np.array(orders[0]))})",
+                  mistakes.SHUFFLED_ONCE if len(set(orders)) == 1 else None, convention=mistakes.RULE_MINIBATCH,
+                  otherwise=f"draw a new order at the start of every epoch {handout(mistakes.EXERCISE_7)}")
 
 
 def test_minibatch_uses_every_minibatch_including_the_last_partial_one(student, rng, thresholds):
@@ -1102,16 +1097,16 @@ def _expect_minibatch_replay(student, rng, thresholds, *, sizes, m, batch_size, 
         case = f"m = {m}, batch_size = {batch_size}, {epochs} epochs, lr = {lr}"
         if not np.allclose(history, expected, **tol):
             full, _ = _minibatch_run(maths, start, X, y, split, lr, full=True)
-            found = recognise(history, mistakes.HISTORY, lambda mistake: mistake.replay(full), same_values(**tol))
-            _wrong(f"history = {fmt(expected)} ({case})", fmt(history), found, rule=mistakes.RULE_MINIBATCH,
-                   hint="each epoch: the plain mean of its minibatch losses, each taken before that minibatch's "
-                        f"update {handout(mistakes.EXERCISE_7)}")
+            found = recognise(history, mistakes.HISTORY, lambda mistake: mistake.replay(full),
+                              closeness(**tol, shape=False))
+            fail_with(f"history = {fmt(expected)} ({case})", fmt(history), found, convention=mistakes.RULE_MINIBATCH,
+                      otherwise="each epoch: the plain mean of its minibatch losses, each taken before that "
+                                f"minibatch's update {handout(mistakes.EXERCISE_7)}")
         params = record["params"]
         if not isinstance(params, dict):
             fail("net.params as a dict after train_minibatch", fmt(params), "keep the parameters in self.params")
         for name in start:
-            if name not in params or not same_values(**tol)(params[name], final[name]) or \
-                    np.shape(params[name]) != final[name].shape:
+            if name not in params or not close(params[name], final[name], **tol):
                 fail(f"params[{name!r}] = {fmt(final[name])} after train_minibatch ({case}), one gradient step per "
                      "minibatch from our parameters", fmt(params.get(name)),
                      "every minibatch: forward, backward, then every parameter moves against its gradient "

@@ -1,16 +1,14 @@
 """The mistake catalogue of backprop: the known wrong versions of each exercise, as data.
 
-A :class:`Mistake` has a name (its id), a title (shown as "Mistake:"), what the grader saw said in the chapter's
-words, and the section of the handout that states the rule it breaks. Hints name the mistake and the section; they
-never print the line of code that fixes it.
-
-Every check diagnoses the same way (:func:`recognise`): which known mistake, replayed, reproduces what was seen?
-A replay rebuilds the wrong answer from correct ingredients the check supplies, never from the exercise itself:
-the correct value (read from the recorded expected values in the visible checks, from the oracle in the hidden
-ones), the correct cache of a forward pass, the shape a gradient must have. A wrong backward pass is replayed as a
-:class:`ChainRule`, a description of how it applies the chain rule (which local derivative of the sigmoid at
-which layer, which constant factor), that the checks differentiate with torch autograd; a wrong training loop as
-a :class:`Training` variant, that the checks run with the gradients of their oracle.
+Each :class:`~autograder.mistakes.Mistake` has a name (its id), what the grader saw said in the chapter's words,
+the section of the handout that states the rule it breaks, a title (shown as "Mistake:") and a replay. Every check
+diagnoses the same way (:func:`autograder.mistakes.recognise`): which known mistake, replayed, reproduces what was
+seen? A replay rebuilds the wrong answer from correct ingredients the check supplies, never from the exercise
+itself: the correct value (read from the recorded expected values in the visible checks, from the oracle in the
+hidden ones), the correct cache of a forward pass, the shape a gradient must have. A wrong backward pass is
+replayed as a :class:`ChainRule`, a description of how it applies the chain rule (which local derivative of the
+sigmoid at which layer, which constant factor), that the checks differentiate with torch autograd; a wrong
+training loop as a :class:`Training` variant, that the checks run with the gradients of their oracle.
 
 This file ships to students: nothing in it computes an exercise's answer, beyond the one-line closed forms the
 handout itself states (tanh' = 1 - tanh^2, relu' = [z > 0], a (1 - a)), which a replay needs to build a mistake.
@@ -18,9 +16,11 @@ handout itself states (tanh' = 1 - tanh^2, relu' = [z > 0], a (1 - a)), which a 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Callable, Mapping
+from typing import Callable, Mapping
 
 import numpy as np
+
+from autograder.mistakes import AnyOf, Convention, Mistake, catalogue, handout
 
 # --- the handout's sections, as a hint names them ----------------------------------------------------------------
 
@@ -37,80 +37,24 @@ EXERCISE_5 = "Exercise 5: backpropagation"
 EXERCISE_6 = "Exercise 6: training"
 EXERCISE_7 = "Exercise 7: minibatch training"
 
-
-def handout(section: str) -> str:
-    return f"(handout: {section})"
-
-
 # --- the rules the checks enforce (shown as "Rule:"), in the handout's words --------------------------------------
 
-RULE_ELEMENTWISE = (f"the activations and their derivatives are the handout's formulas, applied to every entry, "
-                    f"the shape kept {handout(EXERCISE_1)}")
-RULE_NO_OVERFLOW = f"sigmoid never overflows or warns, whatever z {handout(EXERCISE_1)}"
-RULE_MSE = f"mse_loss is the mean over all entries of (y_pred - y_true)^2, with no 1/2 {handout(LOSS)}"
-RULE_BCE = f"bce_loss averages over all entries, the predictions clipped to [eps, 1 - eps] {handout(EXERCISE_2)}"
-RULE_FORWARD = (f"every layer computes z from the previous activation, its weights and its bias, then applies the "
-                f"sigmoid, the output layer too {handout(EXERCISE_3)}")
-RULE_CACHE = f"forward keeps a0 = X and every layer's z and a in self.cache {handout(EXERCISE_5)}"
-RULE_BACKWARD = (f"backward returns the exact gradient of mse_loss(y, forward(X)), each entry shaped like its "
-                 f"parameter {handout(BACKPROPAGATION)}")
-RULE_TRAINING = (f"each epoch records the loss before the update, then moves every parameter against its gradient "
-                 f"{handout(TRAINING)}")
-RULE_MINIBATCH = (f"every epoch: a new order, consecutive minibatches (the last may be smaller), one update per "
-                  f"minibatch, and the plain mean of the minibatch losses {handout(EXERCISE_7)}")
-
-
-@dataclass(frozen=True)
-class Mistake:
-    """A known mistake: what it is called, what the grader saw, where the handout states the rule; ``replay``
-    rebuilds its wrong answer from the ingredients its catalogue names (None: recognised by a property instead)."""
-
-    name: str
-    title: str
-    says: str
-    section: str
-    replay: Any = None
-
-    @property
-    def hint(self) -> str:
-        return f"{self.says} {handout(self.section)}"
-
-
-Catalogue = Mapping[str, Mistake]
-
-
-def _catalogue(*mistakes: Mistake) -> dict[str, Mistake]:
-    return {m.name: m for m in mistakes}
-
-
-def recognise(seen: Any, catalogue: Catalogue, replay: Callable[[Mistake], Any],
-              close: Callable[[Any, Any], bool]) -> Mistake | None:
-    """The first mistake of ``catalogue`` whose replay (``replay(mistake)``) is ``close`` to what was seen.
-
-    A replay may give None (the mistake cannot show here) or a list of values (any of them reproduces it)."""
-    for mistake in catalogue.values():
-        with np.errstate(all="ignore"):
-            candidates = replay(mistake)
-            if candidates is None:
-                continue
-            if not isinstance(candidates, list):
-                candidates = [candidates]
-            if any(close(seen, candidate) for candidate in candidates):
-                return mistake
-    return None
-
-
-def same_values(rtol: float = 1e-7, atol: float = 1e-10) -> Callable[[Any, Any], bool]:
-    """Closeness of two arrays (or numbers) of the same size, for :func:`recognise`."""
-    def close(seen: Any, candidate: Any) -> bool:
-        try:
-            seen = np.asarray(seen, dtype=np.float64)
-        except (TypeError, ValueError):
-            return False
-        candidate = np.asarray(candidate, dtype=np.float64)
-        return seen.size == candidate.size and bool(np.allclose(seen.reshape(candidate.shape), candidate, rtol=rtol,
-                                                                atol=atol))
-    return close
+RULE_ELEMENTWISE = Convention("elementwise", "the activations and their derivatives are the handout's formulas, "
+                              "applied to every entry, the shape kept", EXERCISE_1)
+RULE_NO_OVERFLOW = Convention("no_overflow", "sigmoid never overflows or warns, whatever z", EXERCISE_1)
+RULE_MSE = Convention("mse", "mse_loss is the mean over all entries of (y_pred - y_true)^2, with no 1/2", LOSS)
+RULE_BCE = Convention("bce", "bce_loss averages over all entries, the predictions clipped to [eps, 1 - eps]",
+                      EXERCISE_2)
+RULE_FORWARD = Convention("forward", "every layer computes z from the previous activation, its weights and its "
+                          "bias, then applies the sigmoid, the output layer too", EXERCISE_3)
+RULE_CACHE = Convention("cache", "forward keeps a0 = X and every layer's z and a in self.cache", EXERCISE_5)
+RULE_BACKWARD = Convention("backward", "backward returns the exact gradient of mse_loss(y, forward(X)), each entry "
+                           "shaped like its parameter", BACKPROPAGATION)
+RULE_TRAINING = Convention("training", "each epoch records the loss before the update, then moves every parameter "
+                           "against its gradient", TRAINING)
+RULE_MINIBATCH = Convention("minibatch", "every epoch: a new order, consecutive minibatches (the last may be "
+                            "smaller), one update per minibatch, and the plain mean of the minibatch losses",
+                            EXERCISE_7)
 
 
 # =================================================================================================================
@@ -118,58 +62,56 @@ def same_values(rtol: float = 1e-7, atol: float = 1e-10) -> Callable[[Any, Any],
 # the argument a), TANH_DERIVATIVE and RELU_DERIVATIVE (z).
 # =================================================================================================================
 
-SIGMOID = _catalogue(
-    Mistake("sign_flipped", "sigmoid(-z)",
-            "your sigmoid gives sigmoid(-z): the sign in the exponent is flipped", EXERCISE_1, lambda s: 1 - s),
+SIGMOID = catalogue(
+    Mistake("sign_flipped", "your sigmoid gives sigmoid(-z): the sign in the exponent is flipped", EXERCISE_1,
+            title="sigmoid(-z)", replay=lambda s: 1 - s),
 )
-TANH = _catalogue(
-    Mistake("tanh_is_its_derivative", "tanh' for tanh",
-            "tanh returned its derivative 1 - tanh(z)^2, not tanh(z) itself", EXERCISE_1,
-            lambda z: 1 - np.tanh(z) ** 2),
+TANH = catalogue(
+    Mistake("tanh_is_its_derivative", "tanh returned its derivative 1 - tanh(z)^2, not tanh(z) itself", EXERCISE_1,
+            title="tanh' for tanh", replay=lambda z: 1 - np.tanh(z) ** 2),
 )
-RELU = _catalogue(
-    Mistake("relu_is_its_derivative", "relu' for relu",
-            "relu returned its derivative (0 or 1), not max(0, z) elementwise", EXERCISE_1,
-            lambda z: (z > 0).astype(float)),
+RELU = catalogue(
+    Mistake("relu_is_its_derivative", "relu returned its derivative (0 or 1), not max(0, z) elementwise", EXERCISE_1,
+            title="relu' for relu", replay=lambda z: (z > 0).astype(float)),
 )
-SIGMOID_DERIVATIVE = _catalogue(
-    Mistake("sigmoid_applied_twice", "sigmoid applied to an activation",
+SIGMOID_DERIVATIVE = catalogue(
+    Mistake("sigmoid_applied_twice",
             "you applied sigmoid to an already activated value: sigmoid_derivative receives a = sigmoid(z) and "
-            "differentiates with that a, without calling sigmoid again", ACTIVATED, lambda s: s * (1 - s)),
+            "differentiates with that a, without calling sigmoid again", ACTIVATED,
+            title="sigmoid applied to an activation", replay=lambda s: s * (1 - s)),
 )
-TANH_DERIVATIVE = _catalogue(
-    Mistake("derivative_of_the_activation", "1 - z^2",
+TANH_DERIVATIVE = catalogue(
+    Mistake("derivative_of_the_activation",
             "tanh_derivative takes z, not the activation: you computed 1 - z^2, the formula written with an "
-            "activation a = tanh(z)", EXERCISE_1, lambda z: 1 - z ** 2),
+            "activation a = tanh(z)", EXERCISE_1,
+            title="1 - z^2", replay=lambda z: 1 - z ** 2),
 )
-RELU_DERIVATIVE = _catalogue(
-    Mistake("one_at_zero", "relu'(0) = 1",
+RELU_DERIVATIVE = catalogue(
+    Mistake("one_at_zero",
             "relu_derivative(0) must be 0: the derivative is 1 only where z is strictly positive", EXERCISE_1,
-            lambda z: (z >= 0).astype(float)),
+            title="relu'(0) = 1", replay=lambda z: (z >= 0).astype(float)),
 )
 OVERFLOW = Mistake(
-    "overflow", "exp of a large number",
+    "overflow",
     "np.exp overflows for arguments above about 709 (here exp(-z) at z = -1000). Only ever take exp of a number "
     "that is not positive, as the handout explains. np.where(condition, f(z), g(z)) computes both branches on every "
-    "entry, so an overflowing branch overflows even where it is not selected", EXERCISE_1)
+    "entry, so an overflowing branch overflows even where it is not selected", EXERCISE_1,
+    title="exp of a large number")
 
 
 # =================================================================================================================
 # ex2: the losses. Replays: MSE (y, p); BCE (a BceValues of the correct values at these inputs).
 # =================================================================================================================
 
-MSE = _catalogue(
-    Mistake("sum", "the sum of squared errors",
-            "the sum of the squared errors, not the mean: the MSE averages over all entries", LOSS,
-            lambda y, p: float(np.sum((p - y) ** 2))),
-    Mistake("half", "a 1/2 in front",
-            "the contract's MSE has no 1/2 in front", LOSS, lambda y, p: float(0.5 * np.mean((p - y) ** 2))),
-    Mistake("root", "the root of the MSE",
-            "no square root: the loss is the mean squared error itself", LOSS,
-            lambda y, p: float(np.sqrt(np.mean((p - y) ** 2)))),
-    Mistake("absolute", "absolute errors",
-            "the errors are not squared: that is the mean absolute error", LOSS,
-            lambda y, p: float(np.mean(np.abs(p - y)))),
+MSE = catalogue(
+    Mistake("sum", "the sum of the squared errors, not the mean: the MSE averages over all entries", LOSS,
+            title="the sum of squared errors", replay=lambda y, p: float(np.sum((p - y) ** 2))),
+    Mistake("half", "the contract's MSE has no 1/2 in front", LOSS,
+            title="a 1/2 in front", replay=lambda y, p: float(0.5 * np.mean((p - y) ** 2))),
+    Mistake("root", "no square root: the loss is the mean squared error itself", LOSS,
+            title="the root of the MSE", replay=lambda y, p: float(np.sqrt(np.mean((p - y) ** 2)))),
+    Mistake("absolute", "the errors are not squared: that is the mean absolute error", LOSS,
+            title="absolute errors", replay=lambda y, p: float(np.mean(np.abs(p - y)))),
 )
 
 
@@ -186,27 +128,24 @@ class BceValues:
     p: np.ndarray
 
 
-BCE = _catalogue(
-    Mistake("sum", "a sum over the entries",
-            "the sum over the entries, not the mean: binary cross-entropy averages over all entries", EXERCISE_2,
-            lambda v: v.value * v.y.size),
-    Mistake("missing_minus", "the log-likelihood",
-            "the minus sign is missing: the loss is the NEGATIVE mean log-likelihood", EXERCISE_2,
-            lambda v: -v.value),
-    Mistake("swapped", "swapped arguments",
-            "y_true and y_pred are swapped: the signature is bce_loss(y_true, y_pred)", EXERCISE_2,
-            lambda v: v.swapped),
-    Mistake("missing_term", "half the cross-entropy",
-            "the (1 - y) log(1 - p) term is missing: both classes contribute", EXERCISE_2,
-            lambda v: float(-np.mean(v.y * np.log(np.clip(v.p, v.eps, 1))))),
-    Mistake("own_eps", "an eps of your own",
+BCE = catalogue(
+    Mistake("sum", "the sum over the entries, not the mean: binary cross-entropy averages over all entries",
+            EXERCISE_2, title="a sum over the entries", replay=lambda v: v.value * v.y.size),
+    Mistake("missing_minus", "the minus sign is missing: the loss is the NEGATIVE mean log-likelihood", EXERCISE_2,
+            title="the log-likelihood", replay=lambda v: -v.value),
+    Mistake("swapped", "y_true and y_pred are swapped: the signature is bce_loss(y_true, y_pred)", EXERCISE_2,
+            title="swapped arguments", replay=lambda v: v.swapped),
+    Mistake("missing_term", "the (1 - y) log(1 - p) term is missing: both classes contribute", EXERCISE_2,
+            title="half the cross-entropy",
+            replay=lambda v: float(-np.mean(v.y * np.log(np.clip(v.p, v.eps, 1))))),
+    Mistake("own_eps",
             "you clipped with an eps of your own: clip to [eps, 1 - eps] with the eps you are given (default 1e-12)",
-            EXERCISE_2, lambda v: list(v.other_eps)),
+            EXERCISE_2, title="an eps of your own", replay=lambda v: AnyOf(v.other_eps)),
 )
 UNCLIPPED = Mistake(
-    "unclipped", "log(0)",
+    "unclipped",
     "a prediction of exactly 0 or 1 gives log(0) = -inf: clip the predictions to [eps, 1 - eps] before taking logs",
-    EXERCISE_2)
+    EXERCISE_2, title="log(0)")
 
 
 # =================================================================================================================
@@ -218,24 +157,24 @@ def _layers(cache: Mapping[str, np.ndarray]) -> range:
     return range(1, sum(1 for k in cache if k.startswith("z")) + 1)
 
 
-FORWARD = _catalogue(
-    Mistake("missing_bias", "no bias",
-            "the bias is missing: every layer adds its bias row b to z", EXERCISE_3,
-            lambda c, params: {f"z{l}": c[f"a{l - 1}"] @ params[f"W{l}"] for l in _layers(c)}),
-    Mistake("output_without_sigmoid", "a linear output layer",
+FORWARD = catalogue(
+    Mistake("missing_bias", "the bias is missing: every layer adds its bias row b to z", EXERCISE_3,
+            title="no bias",
+            replay=lambda c, params: {f"z{l}": c[f"a{l - 1}"] @ params[f"W{l}"] for l in _layers(c)}),
+    Mistake("output_without_sigmoid",
             "the output activation equals z: the output layer needs the sigmoid too, like every layer", EXERCISE_3,
-            lambda c, params: {f"a{len(_layers(c))}": c[f"z{len(_layers(c))}"],
-                               "returned": c[f"z{len(_layers(c))}"]}),
-    Mistake("hidden_without_sigmoid", "a linear hidden layer",
-            "a hidden activation equals its z: apply the sigmoid at every layer", EXERCISE_3,
-            lambda c, params: {f"a{l}": c[f"z{l}"] for l in list(_layers(c))[:-1]}),
-    Mistake("previous_z", "z of the previous layer as input",
-            "the next layer was fed the previous layer's z instead of its activation a", EXERCISE_3,
-            lambda c, params: {f"z{l}": c[f"z{l - 1}"] @ params[f"W{l}"] + params[f"b{l}"]
-                               for l in list(_layers(c))[1:]}),
-    Mistake("returned_z", "z returned",
-            "you returned the output's z: return its activation a", EXERCISE_3,
-            lambda c, params: {"returned": c[f"z{len(_layers(c))}"]}),
+            title="a linear output layer",
+            replay=lambda c, params: {f"a{len(_layers(c))}": c[f"z{len(_layers(c))}"],
+                                      "returned": c[f"z{len(_layers(c))}"]}),
+    Mistake("hidden_without_sigmoid", "a hidden activation equals its z: apply the sigmoid at every layer", EXERCISE_3,
+            title="a linear hidden layer",
+            replay=lambda c, params: {f"a{l}": c[f"z{l}"] for l in list(_layers(c))[:-1]}),
+    Mistake("previous_z", "the next layer was fed the previous layer's z instead of its activation a", EXERCISE_3,
+            title="z of the previous layer as input",
+            replay=lambda c, params: {f"z{l}": c[f"z{l - 1}"] @ params[f"W{l}"] + params[f"b{l}"]
+                                      for l in list(_layers(c))[1:]}),
+    Mistake("returned_z", "you returned the output's z: return its activation a", EXERCISE_3,
+            title="z returned", replay=lambda c, params: {"returned": c[f"z{len(_layers(c))}"]}),
 )
 
 
@@ -244,17 +183,18 @@ FORWARD = _catalogue(
 # shape the mistake gives. GRADIENTS replays: a ChainRule, differentiated by the checks.
 # =================================================================================================================
 
-GRADIENT_SHAPES = _catalogue(
-    Mistake("dW_transposed", "the transpose of dW",
+GRADIENT_SHAPES = catalogue(
+    Mistake("dW_transposed",
             "the factors of dW are in the wrong order: you got the transpose of dW, which has the shape of W "
             "(inputs of the layer, units of the layer)", BACKPROPAGATION,
-            lambda kind, shape, m: shape[::-1] if kind == "W" else None),
-    Mistake("db_not_summed", "db per sample",
+            title="the transpose of dW", replay=lambda kind, shape, m: shape[::-1] if kind == "W" else None),
+    Mistake("db_not_summed",
             "db keeps one row per sample: sum delta over the samples, so that db has the shape of b", BACKPROPAGATION,
-            lambda kind, shape, m: (m, shape[1]) if kind == "b" else None),
-    Mistake("db_flat", "db without its row dimension",
+            title="db per sample", replay=lambda kind, shape, m: (m, shape[1]) if kind == "b" else None),
+    Mistake("db_flat",
             "db lost its row dimension: b is a row of shape (1, n), so keep the dimension when summing (keepdims)",
-            SHAPES, lambda kind, shape, m: (shape[1],) if kind == "b" else None),
+            SHAPES, title="db without its row dimension",
+            replay=lambda kind, shape, m: (shape[1],) if kind == "b" else None),
 )
 
 
@@ -284,37 +224,41 @@ class ChainRule:
     bias_scale: Callable[[int, int], float] = lambda entries, samples: 1.0
 
 
-GRADIENTS = _catalogue(
-    Mistake("sign", "a sign error",
-            "every gradient has the wrong sign: the error term is (y_hat - y), not (y - y_hat)", LOSS,
-            ChainRule(scale=lambda entries, samples: -1.0)),
-    Mistake("missing_factor_2", "the factor 2 missing",
+GRADIENTS = catalogue(
+    Mistake("sign", "every gradient has the wrong sign: the error term is (y_hat - y), not (y - y_hat)", LOSS,
+            title="a sign error", replay=ChainRule(scale=lambda entries, samples: -1.0)),
+    Mistake("missing_factor_2",
             "every gradient is half the true one: the derivative of the square brings a factor 2, and that factor 2 "
-            "is missing from delta_L", LOSS, ChainRule(scale=lambda entries, samples: 0.5)),
-    Mistake("missing_mean", "the 1/m missing",
+            "is missing from delta_L", LOSS,
+            title="the factor 2 missing", replay=ChainRule(scale=lambda entries, samples: 0.5)),
+    Mistake("missing_mean",
             "every gradient is m times the true one (m = the number of entries of y): the loss is a MEAN, and the "
-            "1/m is missing from delta_L", LOSS, ChainRule(scale=lambda entries, samples: float(entries))),
-    Mistake("missing_2_and_mean", "the factor 2 and the 1/m missing",
+            "1/m is missing from delta_L", LOSS,
+            title="the 1/m missing", replay=ChainRule(scale=lambda entries, samples: float(entries))),
+    Mistake("missing_2_and_mean",
             "every gradient is m/2 times the true one: both the factor 2 and the 1/m of the mean are missing from "
-            "delta_L", LOSS, ChainRule(scale=lambda entries, samples: 0.5 * entries)),
-    Mistake("missing_output_derivative", "no sigmoid' at the output",
+            "delta_L", LOSS,
+            title="the factor 2 and the 1/m missing", replay=ChainRule(scale=lambda entries, samples: 0.5 * entries)),
+    Mistake("missing_output_derivative",
             "the output layer's delta misses the derivative of the activation: delta_L is the derivative with "
             "respect to z_L, so the chain rule goes through the output's sigmoid too", BACKPROPAGATION,
-            ChainRule(output_slope=_one)),
-    Mistake("missing_hidden_derivative", "no sigmoid' in the hidden layers",
+            title="no sigmoid' at the output", replay=ChainRule(output_slope=_one)),
+    Mistake("missing_hidden_derivative",
             "the hidden layers' deltas miss the derivative of the activation: going back through a layer, the chain "
-            "rule also goes through that layer's sigmoid", BACKPROPAGATION, ChainRule(hidden_slope=_one)),
-    Mistake("derivative_of_z", "sigmoid' of z",
+            "rule also goes through that layer's sigmoid", BACKPROPAGATION,
+            title="no sigmoid' in the hidden layers", replay=ChainRule(hidden_slope=_one)),
+    Mistake("derivative_of_z",
             "sigmoid_derivative was applied to z: it takes the activated value a = sigmoid(z) kept in the cache",
-            ACTIVATED, ChainRule(output_slope=_of_z, hidden_slope=_of_z)),
-    Mistake("sigmoid_applied_twice", "sigmoid applied to an activation",
+            ACTIVATED, title="sigmoid' of z", replay=ChainRule(output_slope=_of_z, hidden_slope=_of_z)),
+    Mistake("sigmoid_applied_twice",
             "you applied sigmoid to an already activated value: the cache holds a = sigmoid(z), and sigmoid' is "
             "written with that a, without calling sigmoid again", ACTIVATED,
-            ChainRule(output_slope=_sigmoid_of_activation, hidden_slope=_sigmoid_of_activation)),
-    Mistake("db_mean", "db averaged",
+            title="sigmoid applied to an activation",
+            replay=ChainRule(output_slope=_sigmoid_of_activation, hidden_slope=_sigmoid_of_activation)),
+    Mistake("db_mean",
             "db is the true gradient divided by m: delta already carries the 1/m of the loss, so db is the SUM of "
             "delta over the samples, not the mean", BACKPROPAGATION,
-            ChainRule(bias_scale=lambda entries, samples: 1.0 / samples)),
+            title="db averaged", replay=ChainRule(bias_scale=lambda entries, samples: 1.0 / samples)),
 )
 
 BACKWARD_ONE_LAYER_BACK = (
@@ -323,9 +267,9 @@ BACKWARD_ONE_LAYER_BACK = (
 BACKWARD_UNKNOWN = (f"compare delta_L, dW and db with the handout's backpropagation {handout(BACKPROPAGATION)}; "
                     "the cache must come from forward(X) on the same X")
 IDENTICAL_UNITS = Mistake(
-    "identical_units", "a symmetric start",
+    "identical_units",
     "all units of a layer start with the same weights, so they get the same gradients and stay identical forever: "
-    "draw the weights at random", EXERCISE_5)
+    "draw the weights at random", EXERCISE_5, title="a symmetric start")
 
 
 # =================================================================================================================
@@ -341,13 +285,13 @@ class Training:
     loss_after: bool = False
 
 
-TRAINING_LOOP = _catalogue(
-    Mistake("gradient_ascent", "gradient ascent",
-            "the parameters moved UP the gradient: gradient descent moves them against it", TRAINING,
-            Training(lr_sign=-1.0)),
-    Mistake("loss_after_update", "the loss after the update",
+TRAINING_LOOP = catalogue(
+    Mistake("gradient_ascent", "the parameters moved UP the gradient: gradient descent moves them against it",
+            TRAINING, title="gradient ascent", replay=Training(lr_sign=-1.0)),
+    Mistake("loss_after_update",
             "the losses were computed after each update: record the loss of the forward pass that comes before the "
-            "update", TRAINING, Training(loss_after=True)),
+            "update", TRAINING,
+            title="the loss after the update", replay=Training(loss_after=True)),
 )
 TRAINING_UNKNOWN = ("each epoch: one forward pass, its loss, backward, then every parameter moves against its own "
                     f"gradient, all with the same lr {handout(TRAINING)}")
@@ -367,32 +311,35 @@ class MinibatchRun:
     whole: list[float]
 
 
-HISTORY = _catalogue(
-    Mistake("weighted_mean", "a weighted mean",
+HISTORY = catalogue(
+    Mistake("weighted_mean",
             "the minibatch losses were weighted by their sizes: the history holds the plain mean of the epoch's "
             "minibatch losses", EXERCISE_7,
-            lambda run: np.array([np.average(b, weights=s) for b, s in zip(run.before, run.sizes)])),
-    Mistake("last_minibatch_only", "the last minibatch's loss",
+            title="a weighted mean",
+            replay=lambda run: np.array([np.average(b, weights=s) for b, s in zip(run.before, run.sizes)])),
+    Mistake("last_minibatch_only",
             "only the last minibatch's loss was kept: average the losses of all minibatches of the epoch", EXERCISE_7,
-            lambda run: np.array([b[-1] for b in run.before])),
-    Mistake("loss_after_update", "losses after the updates",
-            "the losses were computed after each update: record each minibatch's loss before its update",
-            EXERCISE_7, lambda run: np.array([np.mean(a) for a in run.after])),
-    Mistake("whole_set_loss", "the loss of the whole set",
+            title="the last minibatch's loss", replay=lambda run: np.array([b[-1] for b in run.before])),
+    Mistake("loss_after_update",
+            "the losses were computed after each update: record each minibatch's loss before its update", EXERCISE_7,
+            title="losses after the updates", replay=lambda run: np.array([np.mean(a) for a in run.after])),
+    Mistake("whole_set_loss",
             "the loss of the whole training set after the epoch was recorded: the history holds the plain mean of "
-            "the epoch's minibatch losses", EXERCISE_7, lambda run: np.array(run.whole)),
+            "the epoch's minibatch losses", EXERCISE_7,
+            title="the loss of the whole set", replay=lambda run: np.array(run.whole)),
 )
 NOT_SHUFFLED = Mistake(
-    "not_shuffled", "no shuffle",
-    "the examples came in their original order every epoch: shuffle them at the start of every epoch", EXERCISE_7)
+    "not_shuffled",
+    "the examples came in their original order every epoch: shuffle them at the start of every epoch", EXERCISE_7,
+    title="no shuffle")
 SHUFFLED_ONCE = Mistake(
-    "shuffled_once", "one order for all epochs",
-    "the same order came back: reshuffle at the start of every epoch, inside the epoch loop", EXERCISE_7)
+    "shuffled_once", "the same order came back: reshuffle at the start of every epoch, inside the epoch loop",
+    EXERCISE_7, title="one order for all epochs")
 WITH_REPLACEMENT = Mistake(
-    "with_replacement", "drawn with replacement",
+    "with_replacement",
     "every example exactly once per epoch: drawing indices with replacement repeats some and misses others; cut "
-    "one shuffled order of all indices into minibatches", EXERCISE_7)
+    "one shuffled order of all indices into minibatches", EXERCISE_7, title="drawn with replacement")
 LAST_BATCH_DROPPED = Mistake(
-    "last_batch_dropped", "the last partial batch dropped",
+    "last_batch_dropped",
     "the last partial batch was never used: the minibatches cover all m examples, the last one smaller",
-    EXERCISE_7)
+    EXERCISE_7, title="the last partial batch dropped")

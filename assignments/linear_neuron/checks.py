@@ -18,15 +18,15 @@ from typing import Any, Callable, Iterator
 import numpy as np
 
 from autograder import datasets, wire
-from autograder.checking import (as_array, as_float, expect, expect_close, expect_finite, expect_raises, fail, fmt,
-                                 numerical_gradient)
+from autograder.checking import (as_array, as_float, as_tuple, close, expect, expect_close, expect_finite,
+                                 expect_raises, f32, fail, fmt, numerical_gradient)
+from autograder.mistakes import Mistake, fail_with, handout, recognise
 from autograder.recorded import Recorded
 from autograder.remote import RemoteObject
 from autograder.sandbox import StudentError
 
 from assignments.linear_neuron import mistakes
 from assignments.linear_neuron import oracle
-from assignments.linear_neuron.mistakes import Mistake
 
 #: What the update rule is, when no known mistake reproduces a wrong step: named, never written out as code.
 UPDATE_HINT_1D = ("the step is none of the known mistakes: follow the handout's update rule step by step (both "
@@ -63,23 +63,9 @@ CANARY_SEED = 20240302
 
 # --- small helpers ----------------------------------------------------------------------------------------------
 
-def _f32(a: Any) -> np.ndarray:
-    """Values exactly representable in float32, as float64: a student computing in float32 starts from the very
-    numbers the oracle uses."""
-    return np.asarray(a, dtype=np.float32).astype(np.float64)
-
-
 def _close(seen: Any, expected: Any, thresholds) -> bool:
-    seen, expected = np.asarray(seen, dtype=np.float64), np.asarray(expected, dtype=np.float64)
-    return seen.shape == expected.shape and bool(
-        np.allclose(seen, expected, rtol=thresholds["trajectory_rtol"], atol=thresholds["trajectory_atol"]))
-
-
-def _fail_as(expected: str, seen: str, found: Mistake | None, otherwise: str, rule: str = "") -> None:
-    """Fail, naming the known mistake that reproduces what was seen (else with the ``otherwise`` hint)."""
-    if found is None:
-        fail(expected, seen, otherwise, convention=rule)
-    fail(expected, seen, found.hint, mistake=found.title, convention=rule)
+    """The same shape and values, within the trajectory tolerances."""
+    return close(seen, expected, rtol=thresholds["trajectory_rtol"], atol=thresholds["trajectory_atol"])
 
 
 def _number(value: Any, what: str) -> float:
@@ -136,7 +122,7 @@ def _fit_explaining_shape_errors(call: Callable[[], Any]) -> Any:
             trap = mistakes.STEP["no_transpose"]
             fail("a weight gradient of shape (m,), one value per feature", f"ValueError: {err.message} ({err.where})",
                  "X has shape (n, m) and u - y shape (n,): X @ (u - y) does not fit, while its transpose X.T does "
-                 f"(handout: {trap.section})", mistake=trap.title)
+                 f"{handout(trap.section)}", mistake=trap.label)
         raise
 
 
@@ -205,14 +191,14 @@ class _CentralDifferences:
 def _data_1d(rng: np.random.Generator, n: int, mean: float = 0.5, spread: float = 1.0) -> tuple[np.ndarray, ...]:
     """Inputs with a non-zero mean (so that a sequential update of b differs from a simultaneous one) and noisy
     linear targets."""
-    x = _f32(rng.normal(mean, spread, size=n))
-    y = _f32(1.7 * x - 0.8 + 0.5 * rng.normal(size=n))
+    x = f32(rng.normal(mean, spread, size=n))
+    y = f32(1.7 * x - 0.8 + 0.5 * rng.normal(size=n))
     return x, y
 
 
 def _linear_data(rng: np.random.Generator, n: int, m: int) -> tuple[np.ndarray, np.ndarray]:
-    X = _f32(rng.normal(0.5, 1.0, size=(n, m)))
-    y = _f32(X @ rng.normal(size=m) + 0.75 + 0.5 * rng.normal(size=n))
+    X = f32(rng.normal(0.5, 1.0, size=(n, m)))
+    y = f32(X @ rng.normal(size=m) + 0.75 + 0.5 * rng.normal(size=n))
     return X, y
 
 
@@ -248,14 +234,14 @@ def _house_split() -> tuple[np.ndarray, ...]:
 
 def _critical_inputs() -> list[np.ndarray]:
     rng = np.random.default_rng(CRITICAL_SEED)
-    return [_f32(rng.normal(mean, spread, size=n)) for mean, spread, n in CRITICAL_CASES]
+    return [f32(rng.normal(mean, spread, size=n)) for mean, spread, n in CRITICAL_CASES]
 
 
 def _canary_split() -> tuple[np.ndarray, np.ndarray]:
     """Ordinary training rows, and test rows with extreme values: a scaler that sees them moves a lot."""
     rng = np.random.default_rng(CANARY_SEED)
-    X_train = _f32(rng.normal([5.0, -2.0, 100.0], [1.0, 0.5, 20.0], size=(30, 3)))
-    X_test = _f32(rng.normal([5.0, -2.0, 100.0], [1.0, 0.5, 20.0], size=(6, 3)) * 1e3)
+    X_train = f32(rng.normal([5.0, -2.0, 100.0], [1.0, 0.5, 20.0], size=(30, 3)))
+    X_test = f32(rng.normal([5.0, -2.0, 100.0], [1.0, 0.5, 20.0], size=(6, 3)) * 1e3)
     return X_train, X_test
 
 
@@ -284,10 +270,12 @@ EXPECTED = Recorded("linear_neuron", {
 # ex1: gradient_1d
 # =================================================================================================================
 
+def _gradient_pair(got: Any) -> Any:
+    return as_tuple(got, 2, expected="a pair (grad_a, grad_b)", hint="end gradient_1d with `return grad_a, grad_b`")
+
+
 def _expect_gradients(student, x, y, a, b, expected: tuple[float, float], thresholds, *, label: str) -> None:
-    got = student.gradient_1d(x, y, a, b)
-    if not isinstance(got, (tuple, list)) or len(got) != 2:
-        fail("a pair (grad_a, grad_b)", fmt(got), "end gradient_1d with `return grad_a, grad_b`")
+    got = _gradient_pair(student.gradient_1d(x, y, a, b))
     seen = (as_float(got[0], "grad_a"), as_float(got[1], "grad_b"))
     # Round-off scales with the terms averaged, not with their (possibly cancelling) mean: a float32 gradient is
     # about 1e-7 x mean(|u - y| (|x| + 1)) off, far inside this tolerance; every named mistake is far outside it.
@@ -295,12 +283,12 @@ def _expect_gradients(student, x, y, a, b, expected: tuple[float, float], thresh
     atol = thresholds["grad_rtol"] * float(np.mean(err * (np.abs(x) + 1))) + thresholds["grad_atol"]
     if np.allclose(seen, expected, rtol=thresholds["grad_rtol"], atol=atol):
         return
-    found = mistakes.recognise(seen, mistakes.GRADIENT_1D, lambda m: m.replay(expected, x),
+    found = recognise(seen, mistakes.GRADIENT_1D, lambda m: m.replay(expected, x),
                                lambda s, r: _close(s, r, thresholds))
-    _fail_as(f"(grad_a, grad_b) = ({fmt(expected[0])}, {fmt(expected[1])}) {label}",
-             f"({fmt(seen[0])}, {fmt(seen[1])})", found,
-             "the gradients of E = mean of 1/2 (y - u)^2 with respect to a and b, averaged over all examples",
-             mistakes.RULE_GRADIENTS)
+    fail_with(f"(grad_a, grad_b) = ({fmt(expected[0])}, {fmt(expected[1])}) {label}",
+              f"({fmt(seen[0])}, {fmt(seen[1])})", found, convention=mistakes.RULE_GRADIENTS,
+              otherwise="the gradients of E = mean of 1/2 (y - u)^2 with respect to a and b, averaged over all "
+                        "examples")
 
 
 def _central_differences_case(rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray, float, float]:
@@ -312,9 +300,9 @@ def _central_differences_case(rng: np.random.Generator) -> tuple[np.ndarray, np.
 def _closed_form_cases(rng: np.random.Generator) -> Iterator[tuple[np.ndarray, np.ndarray, float, float]]:
     """(x, y, a, b) of the closed-form check: data sets of every size and scale."""
     for n, scale_x, scale_y in ((1, 1.0, 1.0), (2, 3.0, 0.1), (17, 0.01, 5.0), (200, 10.0, 100.0), (50, 1.0, 1e-3)):
-        x = _f32(scale_x * rng.normal(1.0, 1.0, size=n))
-        y = _f32(scale_y * rng.normal(size=n) + 0.3 * x)
-        yield x, y, float(_f32(rng.normal())), float(_f32(rng.normal()))
+        x = f32(scale_x * rng.normal(1.0, 1.0, size=n))
+        y = f32(scale_y * rng.normal(size=n) + 0.3 * x)
+        yield x, y, float(f32(rng.normal())), float(f32(rng.normal()))
 
 
 def test_gradient_1d_matches_central_differences(student, rng, thresholds):
@@ -328,9 +316,7 @@ def test_gradient_1d_matches_central_differences(student, rng, thresholds):
 def test_gradient_1d_returns_two_floats(student, rng):
     """gradient_1d returns two numbers, not arrays"""
     x, y = _data_1d(rng, 12)
-    got = student.gradient_1d(x, y, 0.5, 0.5)
-    if not isinstance(got, (tuple, list)) or len(got) != 2:
-        fail("a pair (grad_a, grad_b)", fmt(got), "end gradient_1d with `return grad_a, grad_b`")
+    got = _gradient_pair(student.gradient_1d(x, y, 0.5, 0.5))
     for value, name in zip(got, ("grad_a", "grad_b")):
         expect(isinstance(value, (int, float)) and not isinstance(value, bool),
                expected=f"{name} as a float", seen=fmt(value),
@@ -366,7 +352,7 @@ def test_forward_1d_keeps_the_shape_of_its_input(student, rng):
     """forward(x) returns a * x + b with the shape of x, whatever that shape"""
     neuron = _neuron_1d(student, 1.5, -0.25)
     for shape in ((7,), (3, 4), (2, 3, 2)):
-        x = _f32(rng.normal(size=shape))
+        x = f32(rng.normal(size=shape))
         expect_close(neuron.forward(x), 1.5 * x - 0.25, what=f"forward(x) for x of shape {shape}", rtol=FORWARD_RTOL,
                      atol=FORWARD_ATOL, hint="forward is a * x + b, elementwise; NumPy broadcasting keeps the shape of x")
 
@@ -389,7 +375,7 @@ def test_forward_1d_is_vectorised(student, rng, thresholds):
     neuron = student.LinearNeuron1D()
     forward = neuron.forward
     # Warm-up on other, small data: first-call costs (imports, caches) are not what we measure.
-    student.call_kept(forward, student.hold(_f32(rng.normal(size=16))))
+    student.call_kept(forward, student.hold(f32(rng.normal(size=16))))
     # Measured from this process, and nothing the worker says about itself is used: the CPU time of every process
     # in the student's sandbox (its control group, else /proc), read before and after a call of forward that
     # returns its WHOLE result, which is compared here with a * x + b entry by entry. Work put off into a lazy
@@ -398,9 +384,9 @@ def test_forward_1d_is_vectorised(student, rng, thresholds):
     # NumPy's CPU time for a * x + b and for encoding that result as the worker must, both measured here.
     limit, fastest = None, float("inf")
     for attempt in range(int(thresholds["forward_attempts"])):
-        a, b = (float(v) for v in _f32(rng.uniform(-2.0, 2.0, size=2)))
+        a, b = (float(v) for v in f32(rng.uniform(-2.0, 2.0, size=2)))
         neuron.a, neuron.b = a, b
-        x = _f32(rng.uniform(-1.0, 1.0, size=n))
+        x = f32(rng.uniform(-1.0, 1.0, size=n))
         held = student.hold(x)
         before = student.cpu_seconds()
         out = forward(held)
@@ -408,8 +394,7 @@ def test_forward_1d_is_vectorised(student, rng, thresholds):
         # No CPU reading (no /proc): the call's wall-clock time, measured here, is the fallback.
         seconds = after - before if before is not None and after is not None else student.last_round_trip
         values = out if isinstance(out, np.ndarray) and out.dtype.kind == "f" else None
-        ok = values is not None and values.shape == (n,) and np.allclose(values, a * x + b, rtol=FORWARD_RTOL,
-                                                                          atol=FORWARD_MAX_ERROR)
+        ok = values is not None and close(values, a * x + b, rtol=FORWARD_RTOL, atol=FORWARD_MAX_ERROR)
         expect(ok, expected=f"forward(x) = a * x + b for an array of {n} points: a float array of shape ({n},)",
                seen=fmt(out) if values is None or values.shape != (n,) else
                f"largest error {fmt(float(np.max(np.abs(values - (a * x + b)))))}",
@@ -436,8 +421,9 @@ def _expect_params_1d(neuron, start: tuple[float, float], expected: np.ndarray,
     if _close(seen, start, thresholds):
         fail(text, "a and b did not change",
              "fit must update self.a and self.b (assign the new values to the attributes)")
-    found = mistakes.recognise(seen, mistakes.STEP_1D, replay, lambda s, r: _close(s, r, thresholds))
-    _fail_as(text, f"({fmt(seen[0])}, {fmt(seen[1])})", found, UPDATE_HINT_1D, mistakes.RULE_UPDATE)
+    found = recognise(seen, mistakes.STEP_1D, replay, lambda s, r: _close(s, r, thresholds))
+    fail_with(text, f"({fmt(seen[0])}, {fmt(seen[1])})", found, otherwise=UPDATE_HINT_1D,
+              convention=mistakes.RULE_UPDATE)
 
 
 def _one_step_1d_case(rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray, float, float, float]:
@@ -461,13 +447,13 @@ def _k_steps_1d_cases(rng: np.random.Generator) -> Iterator[tuple[np.ndarray, np
     """(x, y, a0, b0, steps) of the k-step check (its learning rate is half the critical one)."""
     for n, mean, spread, steps in ((25, 0.5, 1.0, 7), (7, 2.0, 0.5, 5), (60, -1.5, 2.0, 9), (3, 0.0, 1.0, 4)):
         x, y = _data_1d(rng, n, mean, spread)
-        yield x, y, float(_f32(rng.normal())), float(_f32(rng.normal())), steps
+        yield x, y, float(f32(rng.normal())), float(f32(rng.normal())), steps
 
 
 def test_fit_1d_k_steps_match_an_independent_trajectory(student, rng, thresholds):
     """k batch steps of fit reproduce gradient descent replayed in NumPy, on several data sets"""
     for x, y, a0, b0, steps in _k_steps_1d_cases(rng):
-        lr = float(_f32(0.5 * oracle.critical_rate(x)))
+        lr = float(f32(0.5 * oracle.critical_rate(x)))
         neuron = _neuron_1d(student, a0, b0)
         neuron.fit(x, y, lr=lr, epochs=steps)
         _expect_params_1d(neuron, (a0, b0), oracle.trajectory_1d(x, y, a0, b0, lr, steps)[-1],
@@ -553,12 +539,13 @@ def test_history_holds_the_mse_before_each_update(student, rng, thresholds):
             continue
         a1, b1 = _params_1d(neuron)
         after = a1 * x + b1 - y
-        found = mistakes.recognise(seen, mistakes.HISTORY_VALUES, lambda m: m.replay(before, after),
+        found = recognise(seen, mistakes.HISTORY_VALUES, lambda m: m.replay(before, after),
                                    lambda s, r: np.isclose(s, r, rtol=thresholds["trajectory_rtol"],
                                                            atol=thresholds["trajectory_atol"]))
-        _fail_as(f"history value {fmt(mse)} at iteration {step + 1} (the MSE at a = {fmt(a)}, b = {fmt(b)})",
-                 fmt(seen), found, "each history value is the MSE on idx, with the predictions u made before a and "
-                 "b are updated", mistakes.RULE_HISTORY)
+        fail_with(f"history value {fmt(mse)} at iteration {step + 1} (the MSE at a = {fmt(a)}, b = {fmt(b)})",
+                  fmt(seen), found, convention=mistakes.RULE_HISTORY,
+                  otherwise="each history value is the MSE on idx, with the predictions u made before a and b are "
+                            "updated")
 
 
 def test_history_grows_by_epochs_at_every_call(student, rng, thresholds):
@@ -584,11 +571,11 @@ def test_critical_learning_rate_is_two_over_lambda_max(student, thresholds):
         seen = as_float(student.critical_learning_rate(x), "critical_learning_rate(x)")
         if np.isclose(seen, expected["rate"], rtol=thresholds["critical_rtol"], atol=0.0):
             continue
-        found = mistakes.recognise(seen, mistakes.CRITICAL, lambda m: expected["mistakes"][m.name],
+        found = recognise(seen, mistakes.CRITICAL, lambda m: expected["mistakes"][m.name],
                                    lambda s, r: np.isclose(s, r, rtol=thresholds["critical_rtol"], atol=0.0))
-        _fail_as(f"{fmt(expected['rate'])} for x with mean {fmt(np.mean(x), 3)} and mean(x^2) "
-                 f"{fmt(np.mean(x ** 2), 3)}", fmt(seen), found,
-                 "the largest eigenvalue of the Hessian H stated in the handout sets the edge", mistakes.RULE_CRITICAL)
+        fail_with(f"{fmt(expected['rate'])} for x with mean {fmt(np.mean(x), 3)} and mean(x^2) "
+                  f"{fmt(np.mean(x ** 2), 3)}", fmt(seen), found, convention=mistakes.RULE_CRITICAL,
+                  otherwise="the largest eigenvalue of the Hessian H stated in the handout sets the edge")
 
 
 def test_fit_diverges_above_and_converges_below_the_critical_rate(student, rng, thresholds):
@@ -640,7 +627,7 @@ def test_unknown_mode_raises_before_any_update(student, rng):
     # n = 40 > the default batch_size of 32: an unknown mode that falls through to minibatch sampling runs
     # silently instead of failing by accident
     x, y = _data_1d(rng, 40)
-    X = _f32(rng.normal(size=(40, 3)))
+    X = f32(rng.normal(size=(40, 3)))
     for mode in ("stochastic", "full"):
         neuron = _neuron_1d(student, 0.5, 0.25)
         _expect_value_error(lambda: neuron.fit(x, y, lr=0.1, epochs=3, mode=mode),
@@ -673,8 +660,8 @@ def test_bad_batch_size_raises_before_any_update(student, rng):
 
 def test_sgd_steps_on_one_random_example(student, rng, thresholds):
     """an SGD step is the update on a single example, picked at random"""
-    x = _f32(np.array([-1.5, -0.5, 0.25, 1.0, 2.0]))
-    y = _f32(np.array([0.5, -1.0, 2.0, 0.75, 3.0]))
+    x = f32(np.array([-1.5, -0.5, 0.25, 1.0, 2.0]))
+    y = f32(np.array([0.5, -1.0, 2.0, 0.75, 3.0]))
     a0, b0, lr, runs = 0.5, 0.25, 0.125, int(thresholds["sgd_runs"])
     # The probe only returns the parameters each fit left behind; every one is judged here against the exact step
     # on each single example, so no reported value can earn a point without being that step.
@@ -737,8 +724,8 @@ def test_minibatch_with_full_batch_size_equals_batch_mode(student, rng, threshol
     expect(_close(results["minibatch"], results["batch"], thresholds),
            expected=f"LinearNeuron1D: (a, b, history...) = {fmt(results['batch'])} as in batch mode",
            seen=fmt(results["minibatch"]), hint=hint)
-    X = _f32(rng.normal(size=(n, 3)))
-    y = _f32(X @ np.array([1.0, -2.0, 0.5]) + 0.25 * rng.normal(size=n))
+    X = f32(rng.normal(size=(n, 3)))
+    y = f32(X @ np.array([1.0, -2.0, 0.5]) + 0.25 * rng.normal(size=n))
     results = {}
     for mode in ("batch", "minibatch"):
         neuron = _neuron(student, np.array([0.5, 0.25, -0.5]), 0.75)
@@ -808,8 +795,8 @@ def _expect_params(neuron, X: np.ndarray, w0: np.ndarray, b0: float, expected: n
     if _close(seen, np.append(w0, b0), thresholds):
         fail(text, "w and b did not change",
              "fit must update self.w and self.b (assign the new values to the attributes)")
-    found = mistakes.recognise(seen, mistakes.STEP, replay, lambda s, r: _close(s, r, thresholds))
-    _fail_as(text, f"w = {fmt(w)}, b = {fmt(b)}", found, UPDATE_HINT, mistakes.RULE_UPDATE)
+    found = recognise(seen, mistakes.STEP, replay, lambda s, r: _close(s, r, thresholds))
+    fail_with(text, f"w = {fmt(w)}, b = {fmt(b)}", found, otherwise=UPDATE_HINT, convention=mistakes.RULE_UPDATE)
 
 
 def test_multi_neuron_starts_with_w_none_then_random_w_of_shape_m(student, rng):
@@ -831,7 +818,7 @@ def test_multi_neuron_starts_with_w_none_then_random_w_of_shape_m(student, rng):
 
 def test_multi_forward_returns_one_prediction_per_row(student, rng):
     """forward(X) = X @ w + b, of shape (n,)"""
-    X = _f32(rng.normal(size=(9, 3)))
+    X = f32(rng.normal(size=(9, 3)))
     w, b = np.array([0.5, -1.25, 2.0]), 0.75
     neuron = _neuron(student, w, b)
     expect_close(neuron.forward(X), X @ w + b, what="forward(X)", rtol=FORWARD_RTOL, atol=FORWARD_ATOL,
@@ -860,14 +847,14 @@ def _k_steps_cases(rng: np.random.Generator) -> Iterator[tuple[np.ndarray, np.nd
     half the critical one)."""
     for n, m, steps in ((25, 1, 6), (4, 4, 5), (50, 6, 8), (6, 2, 4)):
         X, y = _linear_data(rng, n, m)
-        yield X, y, _f32(rng.normal(size=m)), float(_f32(rng.normal())), steps
+        yield X, y, f32(rng.normal(size=m)), float(f32(rng.normal())), steps
 
 
 def test_multi_fit_k_steps_match_an_independent_trajectory(student, rng, thresholds):
     """k batch steps reproduce gradient descent replayed in NumPy, for m = 1, n = m and other shapes"""
     for X, y, w0, b0, steps in _k_steps_cases(rng):
         n, m = X.shape
-        lr = float(_f32(0.5 * oracle.critical_rate_multi(X)))
+        lr = float(f32(0.5 * oracle.critical_rate_multi(X)))
         neuron = _neuron(student, w0, b0)
         _fit_explaining_shape_errors(lambda: neuron.fit(X, y, lr=lr, epochs=steps))
         history = _history_values(neuron.history)
@@ -978,9 +965,8 @@ def test_standardize_uses_training_statistics_only(student, thresholds):
     """the scaler's mean and scale are the training set's, whatever the test set holds"""
     X_train, X_test = _canary_split()
     expected = EXPECTED["canary"]
-    result = student.standardize(X_train, X_test)
-    if not isinstance(result, (tuple, list)) or len(result) != 3:
-        fail("a triple (X_train_s, X_test_s, scaler)", fmt(result), "return X_train_s, X_test_s, scaler")
+    result = as_tuple(student.standardize(X_train, X_test), 3, expected="a triple (X_train_s, X_test_s, scaler)",
+                      hint="return X_train_s, X_test_s, scaler")
     scaler = result[2]
     expect(isinstance(scaler, RemoteObject) and scaler.type_name == "StandardScaler",
            expected="a sklearn.preprocessing.StandardScaler as the third item", seen=fmt(scaler),
@@ -990,10 +976,11 @@ def test_standardize_uses_training_statistics_only(student, thresholds):
     for what in ("mean", "scale"):
         if np.allclose(seen[what], expected[what], rtol=thresholds["scaler_rtol"]):
             continue
-        found = mistakes.recognise(seen[what], mistakes.SCALER, lambda m: expected["mistakes"][m.name][what],
+        found = recognise(seen[what], mistakes.SCALER, lambda m: expected["mistakes"][m.name][what],
                                    lambda s, r: np.allclose(s, r, rtol=thresholds["scaler_rtol"]))
-        _fail_as(f"the scaler's {what} = the training set's: {fmt(expected[what])}", fmt(seen[what]), found,
-                 f"fit the StandardScaler on X_train only (handout: {mistakes.EXERCISE_6})", mistakes.RULE_NO_LEAK)
+        fail_with(f"the scaler's {what} = the training set's: {fmt(expected[what])}", fmt(seen[what]), found,
+                  otherwise=f"fit the StandardScaler on X_train only {handout(mistakes.EXERCISE_6)}",
+                  convention=mistakes.RULE_NO_LEAK)
 
 
 def test_standardize_transforms_both_sets_with_the_training_scaler(student, thresholds):
@@ -1077,16 +1064,20 @@ def _other_test_set(X_train: np.ndarray, y_train: np.ndarray, X_test: np.ndarray
     return X_test + shift * X_train.std(axis=0), y_test + shift * y_train.std()
 
 
+def _model_and_mae(result: Any) -> tuple[RemoteObject, Any]:
+    """What train_house_model returned: the pair (a LinearNeuron, the test MAE)."""
+    model, mae = as_tuple(result, 2, expected="a pair (model, test_mae)", hint="return model, test_mae")
+    expect(isinstance(model, RemoteObject) and model.type_name == "LinearNeuron",
+           expected="a LinearNeuron as the first item", seen=fmt(model), hint="train a LinearNeuron() and return it")
+    return model, mae
+
+
 def _house_run(student, X_train, y_train, X_test, y_test, thresholds) -> tuple[np.ndarray, float]:
     """One train_house_model call (fresh copies of the data, so a student's in-place scaling cannot carry over):
     the learned [w..., b] and the reported test MAE."""
-    result = student.train_house_model(X_train.copy(), y_train.copy(), X_test.copy(), y_test.copy(),
-                                       lr=thresholds["leak_lr"], epochs=int(thresholds["leak_epochs"]))
-    if not isinstance(result, (tuple, list)) or len(result) != 2:
-        fail("a pair (model, test_mae)", fmt(result), "return model, test_mae")
-    model, mae = result
-    expect(isinstance(model, RemoteObject) and model.type_name == "LinearNeuron",
-           expected="a LinearNeuron as the first item", seen=fmt(model), hint="train a LinearNeuron() and return it")
+    model, mae = _model_and_mae(student.train_house_model(X_train.copy(), y_train.copy(), X_test.copy(),
+                                                          y_test.copy(), lr=thresholds["leak_lr"],
+                                                          epochs=int(thresholds["leak_epochs"])))
     with np.errstate(all="ignore"):
         w = np.asarray(model.w, dtype=np.float64).reshape(-1)
         b = np.asarray(model.b, dtype=np.float64).reshape(-1)
@@ -1176,12 +1167,7 @@ def test_train_house_model_test_mae_is_close_to_a_closed_form_baseline(student, 
     """train_house_model's test MAE (in dollars) is within a stated factor of leak-free least squares"""
     X_train, y_train, X_test, y_test = _house_split()
     baseline = EXPECTED["house_baseline"]["mae"]
-    result = student.train_house_model(X_train, y_train, X_test, y_test)
-    if not isinstance(result, (tuple, list)) or len(result) != 2:
-        fail("a pair (model, test_mae)", fmt(result), "return model, test_mae")
-    model, mae = result
-    expect(isinstance(model, RemoteObject) and model.type_name == "LinearNeuron",
-           expected="a LinearNeuron as the first item", seen=fmt(model), hint="train a LinearNeuron() and return it")
+    _, mae = _model_and_mae(student.train_house_model(X_train, y_train, X_test, y_test))
     mae = as_float(mae, "test_mae")
     factor = thresholds["house_mae_factor"]
     expect(np.isfinite(mae) and baseline / factor <= mae <= factor * baseline,

@@ -1,11 +1,9 @@
 """The mistake catalogue of linear_neuron: the known wrong versions of each exercise, as data.
 
-A :class:`Mistake` has a name (its id), a title (shown as "Mistake:"), what the grader saw, said in the chapter's
-words, and the section of the handout that states the rule it breaks. Hints name the mistake and the section; they
-never print the line of code that fixes it.
-
-Every check diagnoses the same way (:func:`recognise`): which known mistake, replayed, reproduces what was seen?
-The replays here rebuild a wrong answer from correct ingredients the caller supplies, never from the exercise
+Each :class:`~autograder.mistakes.Mistake` has a name (its id), what the grader saw, said in the chapter's words,
+the section of the handout that states the rule it breaks, a title (shown as "Mistake:") and a replay. Every check
+diagnoses the same way (:func:`autograder.mistakes.recognise`): which known mistake, replayed, reproduces what was
+seen? The replays here rebuild a wrong answer from correct ingredients the caller supplies, never from the exercise
 itself: the correct gradient (exact in the hidden checks, central differences in the visible ones), a step's
 gradients at any point (:class:`GradientModel`), the residuals before and after a step, the rows a scaler was
 fitted on. Only the critical learning rate's mistakes need the exercise's own maths to replay: the oracle replays
@@ -15,10 +13,11 @@ This file ships to students: nothing in it computes an exercise's answer.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Any, Callable, Mapping, Protocol
+from typing import Callable, Protocol
 
 import numpy as np
+
+from autograder.mistakes import Convention, Mistake, catalogue
 
 # --- the handout's sections, as a hint names them ----------------------------------------------------------------
 
@@ -35,80 +34,39 @@ EXERCISE_6 = "Exercise 6"
 
 # --- the rules the checks enforce (shown as "Rule:"), in the handout's words --------------------------------------
 
-RULE_GRADIENTS = ("the batch gradients are averages over the examples of the index set, of the error u - y "
-                  f"(handout: {AVERAGES})")
-RULE_UPDATE = ("both gradients are taken at the current parameters, averaged over the index set, and both parameters "
-               f"then move together against them (handout: {TOGETHER})")
-RULE_HISTORY = ("one history value per iteration: the MSE on the index set, computed before the update "
-                f"(handout: {HISTORY})")
-RULE_CRITICAL = ("the critical learning rate is 2 / lambda_max, lambda_max the largest eigenvalue of the Hessian H "
-                 f"(handout: {EXERCISE_3})")
-RULE_MODES = f"the index set of each mode (handout: {EXERCISE_4})"
-RULE_NO_LEAK = f"the scaler is fitted on the training set only, then applied to both sets (handout: {EXERCISE_6})"
-
-
-@dataclass(frozen=True)
-class Mistake:
-    """A known mistake: what it is called, what the grader saw, where the handout states the rule; ``replay``
-    rebuilds its wrong answer from correct ingredients (see each catalogue), or is None where only the oracle can."""
-
-    name: str
-    title: str
-    says: str
-    section: str
-    replay: Callable[..., Any] | None = None
-
-    @property
-    def hint(self) -> str:
-        return f"{self.says} (handout: {self.section})"
-
-
-Catalogue = Mapping[str, Mistake]
-
-
-def _catalogue(*mistakes: Mistake) -> dict[str, Mistake]:
-    return {m.name: m for m in mistakes}
-
-
-def recognise(seen: Any, catalogue: Catalogue, replay: Callable[[Mistake], Any],
-              close: Callable[[Any, Any], bool]) -> Mistake | None:
-    """The first mistake of ``catalogue`` whose replay (``replay(mistake)``) is ``close`` to what was seen, if any.
-
-    A replay that cannot happen with these inputs (a ValueError, e.g. X @ (u - y) when n != m) is skipped."""
-    for mistake in catalogue.values():
-        try:
-            with np.errstate(all="ignore"):
-                candidate = replay(mistake)
-                if candidate is not None and close(seen, candidate):
-                    return mistake
-        except (ValueError, ZeroDivisionError, FloatingPointError):
-            continue
-    return None
+RULE_GRADIENTS = Convention("gradients", "the batch gradients are averages over the examples of the index set, of "
+                            "the error u - y", AVERAGES)
+RULE_UPDATE = Convention("update", "both gradients are taken at the current parameters, averaged over the index "
+                         "set, and both parameters then move together against them", TOGETHER)
+RULE_HISTORY = Convention("history", "one history value per iteration: the MSE on the index set, computed before "
+                          "the update", HISTORY)
+RULE_CRITICAL = Convention("critical_rate", "the critical learning rate is 2 / lambda_max, lambda_max the largest "
+                           "eigenvalue of the Hessian H", EXERCISE_3)
+RULE_MODES = Convention("modes", "the index set of each mode", EXERCISE_4)
+RULE_NO_LEAK = Convention("no_leak", "the scaler is fitted on the training set only, then applied to both sets",
+                          EXERCISE_6)
 
 
 # =================================================================================================================
 # ex1: the two batch gradients. Replay: (the correct (dE/da, dE/db), x) -> what the mistake returns.
 # =================================================================================================================
 
-GRADIENT_1D = _catalogue(
-    Mistake("sign", "a sign error",
-            "both gradients have the wrong sign: the error is taken as y - u instead of u - y", AVERAGES,
-            lambda g, x: (-g[0], -g[1])),
-    Mistake("sum", "sums instead of averages",
-            "the gradients are sums over the examples, not averages: a missing 1/n", AVERAGES,
-            lambda g, x: (len(x) * g[0], len(x) * g[1])),
-    Mistake("double", "the derivative of the plain MSE",
-            "the gradients are twice too large: the 1/2 in E_i = 1/2 (y_i - u_i)^2 cancels the 2 of the square",
-            LOSS, lambda g, x: (2 * g[0], 2 * g[1])),
-    Mistake("swapped", "swapped outputs",
-            "grad_a and grad_b are swapped: the function returns (dE/da, dE/db) in that order", EXERCISE_1,
-            lambda g, x: (g[1], g[0])),
-    Mistake("no_x", "the input forgotten in dE/da",
+GRADIENT_1D = catalogue(
+    Mistake("sign", "both gradients have the wrong sign: the error is taken as y - u instead of u - y", AVERAGES,
+            title="a sign error", replay=lambda g, x: (-g[0], -g[1])),
+    Mistake("sum", "the gradients are sums over the examples, not averages: a missing 1/n", AVERAGES,
+            title="sums instead of averages", replay=lambda g, x: (len(x) * g[0], len(x) * g[1])),
+    Mistake("double",
+            "the gradients are twice too large: the 1/2 in E_i = 1/2 (y_i - u_i)^2 cancels the 2 of the square", LOSS,
+            title="the derivative of the plain MSE", replay=lambda g, x: (2 * g[0], 2 * g[1])),
+    Mistake("swapped", "grad_a and grad_b are swapped: the function returns (dE/da, dE/db) in that order", EXERCISE_1,
+            title="swapped outputs", replay=lambda g, x: (g[1], g[0])),
+    Mistake("no_x",
             "grad_a equals grad_b: the input x is missing from dE/da (the chain rule through u = a x + b)", LOSS,
-            lambda g, x: (g[1], g[1])),
-    Mistake("product_of_means", "the product of two means",
+            title="the input forgotten in dE/da", replay=lambda g, x: (g[1], g[1])),
+    Mistake("product_of_means",
             "grad_a is mean(u - y) times mean(x): the mean of a product is not the product of the means", AVERAGES,
-            lambda g, x: (g[1] * float(np.mean(x)), g[1])),
+            title="the product of two means", replay=lambda g, x: (g[1] * float(np.mean(x)), g[1])),
 )
 
 
@@ -176,54 +134,63 @@ def _untransposed(model: GradientModel, theta: np.ndarray, gradient: np.ndarray)
 
 
 WEIGHTS, BIAS = slice(None, -1), slice(-1, None)
+
+
+def _sequential(first: str, then: str, replay: Callable[..., np.ndarray]) -> Mistake:
+    """The parameter ``first`` updated before the gradient of the parameter ``then`` is taken (the same mistake for
+    both neurons, named with their letters)."""
+    return Mistake(f"{first}_first",
+                   f"{first} is updated first and dE/d{then} is then computed with the NEW {first}: a sequential "
+                   "update; both gradients are computed before either parameter changes", TOGETHER,
+                   title="a sequential update", replay=replay)
+
+
+def _alone(moves: str, stays: str, block: slice) -> Mistake:
+    """Only the parameter ``moves`` updated."""
+    return Mistake(f"{moves}_only", f"only {moves} moves: {stays} keeps its value, but one update moves both "
+                   "parameters", TOGETHER, title=f"{stays} never moves", replay=_only(block))
+
+
 #: Steps that are the right one times a factor: the same for both neurons.
 _SCALED_STEPS = (
-    Mistake("sum", "sums instead of averages",
+    Mistake("sum",
             "the steps are n times too large: the gradients are sums over the examples, not averages (a missing "
-            "1/n)", AVERAGES, _scaled(lambda model: len(model.X))),
-    Mistake("sign", "gradient ascent",
+            "1/n)", AVERAGES,
+            title="sums instead of averages", replay=_scaled(lambda model: len(model.X))),
+    Mistake("sign",
             "the parameters move UP the gradient: a sign error (the error is u - y, and the step goes against the "
-            "gradient)", AVERAGES, _scaled(lambda model: -1.0)),
-    Mistake("double", "the derivative of the plain MSE",
-            "the steps are twice too large: with E_i = 1/2 (y_i - u_i)^2 the 2 of the square cancels", LOSS,
-            _scaled(lambda model: 2.0)),
+            "gradient)", AVERAGES,
+            title="gradient ascent", replay=_scaled(lambda model: -1.0)),
+    Mistake("double", "the steps are twice too large: with E_i = 1/2 (y_i - u_i)^2 the 2 of the square cancels", LOSS,
+            title="the derivative of the plain MSE", replay=_scaled(lambda model: 2.0)),
 )
 
-STEP_1D = _catalogue(
-    Mistake("a_first", "a sequential update",
-            "a is updated first and dE/db is then computed with the NEW a: a sequential update; both gradients are "
-            "computed before either parameter changes", TOGETHER, _weights_first),
-    Mistake("b_first", "a sequential update",
-            "b is updated first and dE/da is then computed with the NEW b: a sequential update; both gradients are "
-            "computed before either parameter changes", TOGETHER, _b_first),
+STEP_1D = catalogue(
+    _sequential("a", "b", _weights_first),
+    _sequential("b", "a", _b_first),
     *_SCALED_STEPS,
-    Mistake("a_only", "b never moves", "only a moves: b keeps its value, but one update moves both parameters",
-            TOGETHER, _only(WEIGHTS)),
-    Mistake("b_only", "a never moves", "only b moves: a keeps its value, but one update moves both parameters",
-            TOGETHER, _only(BIAS)),
+    _alone("a", "b", WEIGHTS),
+    _alone("b", "a", BIAS),
 )
 
-STEP = _catalogue(
-    Mistake("no_transpose", "X instead of its transpose",
+STEP = catalogue(
+    Mistake("no_transpose",
             "grad_w looks like X @ (u - y) / n, the chapter's trap: the transpose X.T is missing (X is (n, m), so "
             "only the transpose gives one value per feature)", EXERCISE_5,
-            _with_weight_gradient(_untransposed)),
-    Mistake("w_first", "a sequential update",
-            "w is updated first and dE/db is then computed with the NEW w: a sequential update; both gradients are "
-            "computed before either parameter changes", TOGETHER, _weights_first),
-    Mistake("b_first", "a sequential update",
-            "b is updated first and dE/dw is then computed with the NEW b: a sequential update; both gradients are "
-            "computed before either parameter changes", TOGETHER, _b_first),
+            title="X instead of its transpose", replay=_with_weight_gradient(_untransposed)),
+    _sequential("w", "b", _weights_first),
+    _sequential("b", "w", _b_first),
     *_SCALED_STEPS,
-    Mistake("divide_by_m", "the wrong count",
+    Mistake("divide_by_m",
             "grad_w is divided by the number of features m instead of the number of examples n", AVERAGES,
-            _with_weight_gradient(lambda model, theta, g: g[:-1] * len(model.X) / model.X.shape[1])),
-    Mistake("scalar_grad", "one gradient for every weight",
+            title="the wrong count",
+            replay=_with_weight_gradient(lambda model, theta, g: g[:-1] * len(model.X) / model.X.shape[1])),
+    Mistake("scalar_grad",
             "every weight got the same step: the average was also taken over the features, where dE/dw has one "
             "value per feature", AVERAGES,
-            _with_weight_gradient(lambda model, theta, g: np.full(len(g) - 1, np.mean(g[:-1])))),
-    Mistake("w_only", "b never moves", "only w moves: b keeps its value, but one update moves both parameters",
-            TOGETHER, _only(WEIGHTS)),
+            title="one gradient for every weight",
+            replay=_with_weight_gradient(lambda model, theta, g: np.full(len(g) - 1, np.mean(g[:-1])))),
+    _alone("w", "b", WEIGHTS),
 )
 
 
@@ -248,21 +215,19 @@ def descend(model: GradientModel, theta: np.ndarray, lr: float, steps: int,
 # ex3: what history holds. Replay: (the residuals u - y before the update, and after it) -> the value appended.
 # =================================================================================================================
 
-HISTORY_VALUES = _catalogue(
-    Mistake("after_update", "the loss after the update",
+HISTORY_VALUES = catalogue(
+    Mistake("after_update",
             "your history holds the MSE recorded after the update (at the new parameters), not with the predictions "
-            "made before updating", HISTORY, lambda before, after: float(np.mean(after ** 2))),
-    Mistake("sum", "the sum of squared errors",
-            "your history holds the sum of squared errors, not their mean", HISTORY,
-            lambda before, after: float(np.sum(before ** 2))),
-    Mistake("half", "the halved loss",
-            "your history holds the mean of 1/2 (y - u)^2: history records the MSE, without the 1/2", HISTORY,
-            lambda before, after: float(np.mean(0.5 * before ** 2))),
-    Mistake("root", "the root of the MSE", "your history holds the root of the MSE, not the MSE itself", HISTORY,
-            lambda before, after: float(np.sqrt(np.mean(before ** 2)))),
-    Mistake("absolute", "the mean absolute error",
-            "your history holds the mean absolute error, not the mean squared error", HISTORY,
-            lambda before, after: float(np.mean(np.abs(before)))),
+            "made before updating", HISTORY,
+            title="the loss after the update", replay=lambda before, after: float(np.mean(after ** 2))),
+    Mistake("sum", "your history holds the sum of squared errors, not their mean", HISTORY,
+            title="the sum of squared errors", replay=lambda before, after: float(np.sum(before ** 2))),
+    Mistake("half", "your history holds the mean of 1/2 (y - u)^2: history records the MSE, without the 1/2", HISTORY,
+            title="the halved loss", replay=lambda before, after: float(np.mean(0.5 * before ** 2))),
+    Mistake("root", "your history holds the root of the MSE, not the MSE itself", HISTORY,
+            title="the root of the MSE", replay=lambda before, after: float(np.sqrt(np.mean(before ** 2)))),
+    Mistake("absolute", "your history holds the mean absolute error, not the mean squared error", HISTORY,
+            title="the mean absolute error", replay=lambda before, after: float(np.mean(np.abs(before)))),
 )
 
 
@@ -270,23 +235,23 @@ HISTORY_VALUES = _catalogue(
 # ex3: the critical learning rate. Replayed by the oracle (``oracle.critical_rate(x, mistake)``) only.
 # =================================================================================================================
 
-CRITICAL = _catalogue(
-    Mistake("factor_2", "the factor 2 missing",
-            "it looks like the factor 2 is missing: the edge is 2 / lambda_max, not 1 / lambda_max", EXERCISE_3),
-    Mistake("mean_x2_only", "the curvature of a alone",
+CRITICAL = catalogue(
+    Mistake("factor_2", "it looks like the factor 2 is missing: the edge is 2 / lambda_max, not 1 / lambda_max",
+            EXERCISE_3, title="the factor 2 missing"),
+    Mistake("mean_x2_only",
             "it looks like mean(x^2) only: lambda_max is the largest eigenvalue of the whole matrix H, which also "
-            "feels mean(x) and the 1 of b", EXERCISE_3),
-    Mistake("one_over_mean_x2", "1 / mean(x^2)",
+            "feels mean(x) and the 1 of b", EXERCISE_3, title="the curvature of a alone"),
+    Mistake("one_over_mean_x2",
             "it looks like 1 / mean(x^2): the edge is 2 over the largest eigenvalue of the whole matrix H",
-            EXERCISE_3),
-    Mistake("smallest_eigenvalue", "the smallest eigenvalue",
-            "it looks like the smallest eigenvalue: the edge is set by the LARGEST one", EXERCISE_3),
-    Mistake("trace", "the trace of H",
+            EXERCISE_3, title="1 / mean(x^2)"),
+    Mistake("smallest_eigenvalue", "it looks like the smallest eigenvalue: the edge is set by the LARGEST one",
+            EXERCISE_3, title="the smallest eigenvalue"),
+    Mistake("trace",
             "it looks like the trace of H (the sum of its eigenvalues): the edge uses the largest eigenvalue alone",
-            EXERCISE_3),
-    Mistake("variance", "the variance for the second moment",
+            EXERCISE_3, title="the trace of H"),
+    Mistake("variance",
             "it looks like the variance of x in place of mean(x^2): H holds the raw second moment mean(x^2)",
-            EXERCISE_3),
+            EXERCISE_3, title="the variance for the second moment"),
 )
 
 
@@ -294,11 +259,12 @@ CRITICAL = _catalogue(
 # ex6: which rows the scaler saw. Replay: (X_train, X_test) -> the rows the scaler was fitted on.
 # =================================================================================================================
 
-SCALER = _catalogue(
-    Mistake("train_and_test", "data leakage",
+SCALER = catalogue(
+    Mistake("train_and_test",
             "the scaler's statistics match train + test, not train: fitting on the test rows leaks their statistics "
-            "into training", EXERCISE_6, lambda train, test: np.vstack([train, test])),
-    Mistake("test_only", "a scaler fitted on the test set",
+            "into training", EXERCISE_6,
+            title="data leakage", replay=lambda train, test: np.vstack([train, test])),
+    Mistake("test_only",
             "the scaler's statistics match the test set, not train: the test rows leak into training", EXERCISE_6,
-            lambda train, test: test),
+            title="a scaler fitted on the test set", replay=lambda train, test: test),
 )

@@ -22,13 +22,14 @@ import numpy as np
 
 from assignments.pytorch_basics import mistakes
 from assignments.pytorch_basics import oracle
-from autograder.checking import as_array, expect, expect_close, fail, fmt
+from autograder.checking import as_array, close, closeness, expect, expect_close, f32, fail, fmt
+from autograder.mistakes import Convention, Mistake, fail_as, fail_with, recognise
 from autograder.recorded import Recorded
 from autograder.sandbox import StudentError
 
 ASSIGNMENT = "pytorch_basics"
-FOUR_STEPS = ("every epoch, the four steps of the handout in their order (zero the gradients, forward pass and "
-              "loss, backward, step), with torch.optim.SGD at the lr argument and nn.MSELoss()")
+FOUR_STEPS_HINT = ("every epoch, the four steps of the handout in their order (zero the gradients, forward pass "
+                   "and loss, backward, step), with torch.optim.SGD at the lr argument and nn.MSELoss()")
 #: Held-out points for fit_cubic: enough for R^2 to be stable to about 1e-3, few enough to evaluate instantly.
 HELD_OUT_POINTS = 400
 #: The contract's held-out range for fit_cubic: points drawn uniformly from [-2, 2].
@@ -77,11 +78,6 @@ def as_column(y: np.ndarray) -> np.ndarray:
 
 
 # --- inputs -----------------------------------------------------------------------------------------------------
-
-def f32(a: Any) -> np.ndarray:
-    """Values exactly representable in float32, as float64: the oracle and the student start from the same numbers."""
-    return np.asarray(a, dtype=np.float32).astype(np.float64)
-
 
 def linear_problem(rng: np.random.Generator, n: int, m: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, float]:
     """Data, and initial weights to inject, all exactly representable in float32."""
@@ -176,13 +172,21 @@ EXPECTED = Recorded(ASSIGNMENT, {
 })
 
 
-def closeness(thresholds) -> Callable[[Any, Any], bool]:
+def float32_closeness(thresholds) -> Callable[[Any, Any], bool]:
     """Same shape and equal within the float32 tolerances: the student's float32 run against a float64 oracle."""
-    def close(a: Any, b: Any) -> bool:
-        a, b = np.asarray(a, dtype=np.float64), np.asarray(b, dtype=np.float64)
-        return a.shape == b.shape and bool(np.allclose(a, b, rtol=thresholds["float32_rtol"],
-                                                       atol=thresholds["float32_atol"]))
-    return close
+    return closeness(thresholds["float32_rtol"], thresholds["float32_atol"])
+
+
+def _judge(seen: Any, outcome: dict, key: str, close: Callable[[Any, Any], bool], *, expected: str, otherwise: str,
+           convention: Convention, recognised: Mistake | None = None) -> None:
+    """Pass when ``seen`` is close to ``outcome[key]``. Otherwise fail naming ``recognised`` (a mistake the check
+    recognised from what the student's object is) or the first of the oracle's candidates
+    (:func:`mistakes.candidates`) that reproduces what was seen, else with ``otherwise``; ``expected`` says what was
+    expected."""
+    if close(seen, outcome[key]):
+        return
+    found = recognised or recognise(seen, mistakes.candidates(outcome, key), lambda mistake: mistake.replay, close)
+    fail_with(expected, fmt(seen), found, otherwise=otherwise, convention=convention)
 
 
 # --- ex1: to_tensors --------------------------------------------------------------------------------------------
@@ -191,7 +195,7 @@ def _tensor_pair(facts: dict) -> tuple[dict, dict]:
     """The two items of to_tensors' result, after checking it is a pair of tensors."""
     if facts["returned"] not in ("tuple", "list") or len(facts["items"]) != 2:
         fail("a pair (X_t, y_t)", f"a {facts['returned']}", "to_tensors returns the pair (X_t, y_t)",
-             convention=mistakes.rule("float32"))
+             convention=mistakes.FLOAT32)
     for name, item in zip(("X_t", "y_t"), facts["items"]):
         expect(item["is_tensor"], expected=f"{name} as a torch.Tensor", seen=f"a {item['type']}",
                hint="to_tensors turns the NumPy arrays into torch tensors (handout: dtype)")
@@ -202,9 +206,10 @@ def _expect_float32(name: str, item: dict) -> None:
     if item["dtype"] == "float32":
         return
     if item["dtype"] == "float64":
-        mistakes.fail_as("float64_tensors", f"{name} of dtype float32", f"dtype {item['dtype']}", name=name)
+        fail_as(mistakes.CATALOGUE["float64_tensors"], f"{name} of dtype float32", f"dtype {item['dtype']}",
+                name=name)
     fail(f"{name} of dtype float32", f"dtype {item['dtype']}", "convert the data to float32, whatever their dtype",
-         convention=mistakes.rule("float32"))
+         convention=mistakes.FLOAT32)
 
 
 def _expect_tensor_shapes_and_values(X_item: dict, y_item: dict, X: np.ndarray, y: np.ndarray) -> None:
@@ -212,14 +217,14 @@ def _expect_tensor_shapes_and_values(X_item: dict, y_item: dict, X: np.ndarray, 
     if X_item["shape"] != [n, m]:
         fail(f"X_t of shape ({n}, {m}), like X", f"shape {tuple(X_item['shape'])}",
              "X_t keeps the shape of X: one row per example, one column per feature",
-             convention=mistakes.rule("column_targets"))
+             convention=mistakes.COLUMN_TARGETS)
     if y_item["shape"] != [n, 1]:
         expected, seen = f"y_t of shape ({n}, 1)", f"shape {tuple(y_item['shape'])}"
         if y_item["shape"] == [n]:
-            mistakes.fail_as("targets_not_a_column", expected, seen)
+            fail_as(mistakes.CATALOGUE["targets_not_a_column"], expected, seen)
         if y_item["shape"] == [1, n]:
-            mistakes.fail_as("targets_as_a_row", expected, seen)
-        fail(expected, seen, "y_t holds the n targets as a column", convention=mistakes.rule("column_targets"))
+            fail_as(mistakes.CATALOGUE["targets_as_a_row"], expected, seen)
+        fail(expected, seen, "y_t holds the n targets as a column", convention=mistakes.COLUMN_TARGETS)
     expect_close(X_item["values"], X, what="X_t", rtol=FLOAT32_TOL, atol=FLOAT32_TOL,
                  hint="X_t must hold the values of X (converted to float32), row by row")
     expect_close(np.ravel(y_item["values"]), y, what="the values of y_t", rtol=FLOAT32_TOL, atol=FLOAT32_TOL,
@@ -269,7 +274,7 @@ def _linear_params(model: dict, m: int, where: str) -> np.ndarray:
 
 def _loss_list(losses: Any, epochs: int, what: str = "losses") -> np.ndarray:
     """The returned losses as an array, after checking they are a list of ``epochs`` Python floats."""
-    rule = mistakes.rule("loss_history")
+    rule = mistakes.LOSS_HISTORY
     if not isinstance(losses, (list, tuple)):
         fail(f"{what} as a list of {epochs} Python floats", fmt(losses), "return a list, one loss per epoch",
              convention=rule)
@@ -278,7 +283,8 @@ def _loss_list(losses: Any, epochs: int, what: str = "losses") -> np.ndarray:
              "record exactly one loss per epoch", convention=rule)
     kinds = sorted({type(v).__name__ for v in losses if type(v) not in (float, int)})
     if kinds:
-        mistakes.fail_as("losses_not_floats", f"{what} as Python floats", f"entries of type {', '.join(kinds)}")
+        fail_as(mistakes.CATALOGUE["losses_not_floats"], f"{what} as Python floats",
+                f"entries of type {', '.join(kinds)}")
     return np.array(losses, dtype=np.float64)
 
 
@@ -290,24 +296,24 @@ def _train_linear(student, X: np.ndarray, y: np.ndarray, w0: np.ndarray, b0: flo
     return result
 
 
-def _given_model_ignored(result: dict) -> tuple[mistakes.Mistake, dict] | None:
+def _given_model_ignored(result: dict) -> Mistake | None:
     # same_model (an identity seen in the worker) only picks a hint: points come from the compared values
-    return None if result["same_model"] else (mistakes.named("ignores_given_model"), {})
+    return None if result["same_model"] else mistakes.CATALOGUE["ignores_given_model"]
 
 
 def _expect_gradient_descent(result: dict, outcome: dict, m: int, lr: float, epochs: int, thresholds) -> None:
-    mistakes.judge(_linear_params(result["model"], m, "the returned model"), outcome, "params",
-                   closeness(thresholds), recognised=_given_model_ignored(result),
-                   expected=f"weights and bias [w..., b] = {fmt(outcome['params'])} after {epochs} epochs of "
-                            f"gradient descent (lr = {lr}) from the given initial weights",
-                   otherwise=FOUR_STEPS, convention="four_steps")
+    _judge(_linear_params(result["model"], m, "the returned model"), outcome, "params",
+           float32_closeness(thresholds), recognised=_given_model_ignored(result),
+           expected=f"weights and bias [w..., b] = {fmt(outcome['params'])} after {epochs} epochs of "
+                    f"gradient descent (lr = {lr}) from the given initial weights",
+           otherwise=FOUR_STEPS_HINT, convention=mistakes.FOUR_STEPS)
 
 
 def _expect_losses_before_each_step(result: dict, outcome: dict, epochs: int, thresholds) -> None:
-    mistakes.judge(_loss_list(result["losses"], epochs), outcome, "losses", closeness(thresholds),
-                   recognised=_given_model_ignored(result),
-                   expected=f"losses = {fmt(outcome['losses'])} (the MSE before each step)",
-                   otherwise=FOUR_STEPS, convention="loss_history")
+    _judge(_loss_list(result["losses"], epochs), outcome, "losses", float32_closeness(thresholds),
+           recognised=_given_model_ignored(result),
+           expected=f"losses = {fmt(outcome['losses'])} (the MSE before each step)",
+           otherwise=FOUR_STEPS_HINT, convention=mistakes.LOSS_HISTORY)
 
 
 def test_train_linear_model_follows_gradient_descent_from_given_weights(student, thresholds):
@@ -339,7 +345,7 @@ def test_train_linear_model_default_model_reaches_least_squares(student, rng, th
     seen = _linear_params(result["model"], m, "the model created when model=None")
     _loss_list(result["losses"], 100, "losses (default epochs=100)")
     expect_close(seen, least_squares(X, y), what="[w..., b]", rtol=0, atol=thresholds["lstsq_atol"],
-                 hint="keep the defaults lr=0.1 and epochs=100; " + FOUR_STEPS)
+                 hint="keep the defaults lr=0.1 and epochs=100; " + FOUR_STEPS_HINT)
 
 
 def test_train_linear_model_on_other_sizes_and_learning_rates(student, rng, thresholds):
@@ -358,7 +364,7 @@ def _loader_epochs(student, rng, n: int, m: int, batch_size: int, shuffle: bool,
     """Each epoch's minibatches as arrays of example ids, checked against X; y holds each example's id 0..n-1."""
     X, ids = f32(rng.normal(size=(n, m))), np.arange(n, dtype=np.float64)
     facts = student.probe("loader_epochs", X, as_column(ids), batch_size, shuffle, epochs)
-    rule = mistakes.rule("minibatches")
+    rule = mistakes.MINIBATCHES
     out = []
     for batches in facts["epochs"]:
         epoch = []
@@ -379,8 +385,8 @@ def _loader_epochs(student, rng, n: int, m: int, batch_size: int, shuffle: bool,
                 fail("the examples of X_t, y_t", fmt(batch_ids), "the loader must serve the tensors it was given, "
                      "unchanged", convention=rule)
             if not np.allclose(np.asarray(xb["values"], dtype=np.float64), X[batch_ids.astype(int)]):
-                mistakes.fail_as("pairs_split", "each xb row next to its own yb",
-                                 "rows of xb that do not match their yb")
+                fail_as(mistakes.CATALOGUE["pairs_split"], "each xb row next to its own yb",
+                        "rows of xb that do not match their yb")
             epoch.append(batch_ids.astype(int))
         out.append(epoch)
     return out
@@ -394,9 +400,9 @@ def test_make_loader_batches_have_the_requested_sizes(student, rng):
             continue
         expected, seen = "minibatch sizes [32, 32, 6]", f"{sizes} in epoch {number}"
         if sizes == [32, 32]:
-            mistakes.fail_as("drops_last_batch", expected, seen)
+            fail_as(mistakes.CATALOGUE["drops_last_batch"], expected, seen)
         fail(expected, seen, "a DataLoader serves consecutive minibatches of batch_size examples, the last one "
-             "smaller", convention=mistakes.rule("minibatches"))
+             "smaller", convention=mistakes.MINIBATCHES)
 
 
 def test_make_loader_visits_every_example_once_per_epoch(student, rng):
@@ -409,10 +415,10 @@ def test_make_loader_visits_every_example_once_per_epoch(student, rng):
         expected, seen_text = (f"each of the {n} examples once in epoch {number}",
                                f"{len(seen)} examples, {len(np.unique(seen))} distinct")
         if len(seen) == n - n % 8:
-            mistakes.fail_as("drops_last_batch", expected, seen_text)
+            fail_as(mistakes.CATALOGUE["drops_last_batch"], expected, seen_text)
         fail(expected, seen_text, "one epoch is one pass over the whole data set, and the loader must serve every "
              "epoch: a DataLoader can be iterated again, a generator is used up after one pass",
-             convention=mistakes.rule("minibatches"))
+             convention=mistakes.MINIBATCHES)
 
 
 def test_make_loader_shuffles_each_epoch(student, rng):
@@ -420,9 +426,11 @@ def test_make_loader_shuffles_each_epoch(student, rng):
     n = 40
     orders = [np.concatenate(epoch) for epoch in _loader_epochs(student, rng, n, 2, 8, True, 3)]
     if any(np.array_equal(order, np.arange(n)) for order in orders):
-        mistakes.fail_as("not_shuffled", "a shuffled order in every epoch", "the examples in their original order")
+        fail_as(mistakes.CATALOGUE["not_shuffled"], "a shuffled order in every epoch",
+                "the examples in their original order")
     if np.array_equal(orders[0], orders[1]) or np.array_equal(orders[1], orders[2]):
-        mistakes.fail_as("shuffled_once", "a new order at every epoch", "the same order in consecutive epochs")
+        fail_as(mistakes.CATALOGUE["shuffled_once"], "a new order at every epoch",
+                "the same order in consecutive epochs")
 
 
 def test_make_loader_keeps_the_order_without_shuffle(student, rng):
@@ -431,10 +439,11 @@ def test_make_loader_keeps_the_order_without_shuffle(student, rng):
     for number, epoch in enumerate(_loader_epochs(student, rng, n, 2, 16, False, 2), start=1):
         order = np.concatenate(epoch) if epoch else np.array([], dtype=int)
         if np.array_equal(order, np.arange(len(order))) and len(order) < n:
-            mistakes.fail_as("drops_last_batch", "every example, in the original order",
-                             f"only the first {len(order)} in epoch {number}")
+            fail_as(mistakes.CATALOGUE["drops_last_batch"], "every example, in the original order",
+                    f"only the first {len(order)} in epoch {number}")
         if not np.array_equal(order, np.arange(n)):
-            mistakes.fail_as("ignores_shuffle_argument", "the original order", f"another order in epoch {number}")
+            fail_as(mistakes.CATALOGUE["ignores_shuffle_argument"], "the original order",
+                    f"another order in epoch {number}")
 
 
 def _train_with_loader(student, X: np.ndarray, y: np.ndarray, w0: np.ndarray, b0: float, passes: list,
@@ -450,17 +459,17 @@ def _train_with_loader(student, X: np.ndarray, y: np.ndarray, w0: np.ndarray, b0
 
 def _expect_one_update_per_minibatch(result: dict, outcome: dict, thresholds) -> None:
     seen = np.append(np.reshape(result["model"]["weight"], -1), np.reshape(result["model"]["bias"], -1))
-    mistakes.judge(seen, outcome, "params", closeness(thresholds),
-                   expected=f"[w..., b] = {fmt(outcome['params'])} after one SGD update per minibatch",
-                   otherwise="one update per minibatch: the four steps on each (xb, yb) in turn, with "
-                             "torch.optim.SGD at the lr argument", convention="minibatch_updates")
+    _judge(seen, outcome, "params", float32_closeness(thresholds),
+           expected=f"[w..., b] = {fmt(outcome['params'])} after one SGD update per minibatch",
+           otherwise="one update per minibatch: the four steps on each (xb, yb) in turn, with "
+                     "torch.optim.SGD at the lr argument", convention=mistakes.MINIBATCH_UPDATES)
 
 
 def _expect_mean_minibatch_losses(result: dict, outcome: dict, epochs: int, thresholds) -> None:
-    mistakes.judge(_loss_list(result["losses"], epochs), outcome, "losses", closeness(thresholds),
-                   expected=f"losses = {fmt(outcome['losses'])} (the mean minibatch loss of each epoch)",
-                   otherwise="record the loss of every minibatch (before its step) as a Python float, and report "
-                             "their mean for each epoch", convention="epoch_loss")
+    _judge(_loss_list(result["losses"], epochs), outcome, "losses", float32_closeness(thresholds),
+           expected=f"losses = {fmt(outcome['losses'])} (the mean minibatch loss of each epoch)",
+           otherwise="record the loss of every minibatch (before its step) as a Python float, and report "
+                     "their mean for each epoch", convention=mistakes.EPOCH_LOSS)
 
 
 def test_train_with_loader_makes_one_update_per_minibatch(student, thresholds):
@@ -492,7 +501,7 @@ def _collapse(student, W1: np.ndarray, b1: np.ndarray, W2: np.ndarray, b2: np.nd
     """What collapse_linear_stack returned for two layers with the given weights (PyTorch's (out, in) layout),
     after checking it is one nn.Linear with the outer sizes; with its output on X."""
     (n_hidden, n_in), n_out = W1.shape, W2.shape[0]
-    rule = mistakes.rule("pytorch_layout")
+    rule = mistakes.PYTORCH_LAYOUT
     try:
         facts = student.probe("collapse_facts", W1, b1, W2, b2, X)
     except StudentError as err:
@@ -506,7 +515,7 @@ def _collapse(student, W1: np.ndarray, b1: np.ndarray, W2: np.ndarray, b2: np.nd
     # so a layer that misreports them gains at most this structural check, for more work than the nn.Linear.
     if merged["kind"] != "Linear":
         if merged["type"] == "Sequential":
-            mistakes.fail_as("two_layers_returned", "one nn.Linear", f"a {merged['type']}")
+            fail_as(mistakes.CATALOGUE["two_layers_returned"], "one nn.Linear", f"a {merged['type']}")
         fail("one nn.Linear", f"a {merged['type']}", "the answer is one new nn.Linear", convention=rule)
     expect((merged["in_features"], merged["out_features"]) == (n_in, n_out),
            expected=f"nn.Linear({n_in}, {n_out}): layer1's inputs, layer2's outputs",
@@ -519,11 +528,11 @@ def _expect_collapsed_output(facts: dict, outcome: dict, thresholds) -> None:
     """The merged layer's output against ``outcome["out"]``, its mistakes diagnosed from ``outcome["mistakes"]``."""
     if facts["out"] is None or facts["out"].get("values") is None:
         fail("an nn.Linear that can be called on a batch", "no output", "return the nn.Linear itself")
-    mistakes.judge(as_array(facts["out"]["values"], "merged(x)"), outcome, "out", closeness(thresholds),
-                   expected=f"merged(x) = layer2(layer1(x)) = {fmt(outcome['out'])}",
-                   otherwise="the merged layer must compute layer2(layer1(x)) for every x: expand the chapter's "
-                             "formula in PyTorch's (out, in) layout, and set the new layer's parameters inside "
-                             "torch.no_grad()", convention="pytorch_layout")
+    _judge(as_array(facts["out"]["values"], "merged(x)"), outcome, "out", float32_closeness(thresholds),
+           expected=f"merged(x) = layer2(layer1(x)) = {fmt(outcome['out'])}",
+           otherwise="the merged layer must compute layer2(layer1(x)) for every x: expand the chapter's "
+                     "formula in PyTorch's (out, in) layout, and set the new layer's parameters inside "
+                     "torch.no_grad()", convention=mistakes.PYTORCH_LAYOUT)
 
 
 def test_collapse_linear_stack_equals_layer2_of_layer1(student, thresholds):
@@ -548,24 +557,24 @@ def test_collapse_linear_stack_on_random_sizes_leaves_the_layers_alone(student, 
         _expect_collapsed_output(facts, oracle.collapse_outcomes(W1, b1, W2, b2, X), thresholds)
         for name, layer, W, b in (("layer1", facts["layer1"], W1, b1), ("layer2", facts["layer2"], W2, b2)):
             if not (np.array_equal(layer["weight"], W) and np.array_equal(layer["bias"], b)):
-                mistakes.fail_as("layers_modified", f"{name} unchanged", f"{name}'s weight or bias modified",
-                                 name=name)
+                fail_as(mistakes.CATALOGUE["layers_modified"], f"{name} unchanged", f"{name}'s weight or bias modified",
+                        name=name)
 
 
 # --- ex5: make_mlp and fit_cubic ---------------------------------------------------------------------------------
 
 def _expect_mlp_structure(facts: dict, n_in: int, hidden: int, n_out: int, call: str) -> None:
-    rule = mistakes.rule("mlp")
+    rule = mistakes.MLP
     if not facts["is_sequential"]:
         fail(f"{call} to return an nn.Sequential", f"a {facts['type']}",
              "make_mlp returns an nn.Sequential of three modules", convention=rule)
     kinds = [layer["kind"] for layer in facts["layers"]]
     if kinds == ["Linear", "Linear"]:
-        mistakes.fail_as("no_nonlinearity", "Linear, ReLU, Linear", "Linear, Linear")
+        fail_as(mistakes.CATALOGUE["no_nonlinearity"], "Linear, ReLU, Linear", "Linear, Linear")
     if kinds != ["Linear", "ReLU", "Linear"]:
         expected, seen = "the layers Linear, ReLU, Linear", ", ".join(kinds) or "no layers"
         if len(kinds) == 3 and kinds[0] == kinds[2] == "Linear":
-            mistakes.fail_as("other_activation", expected, seen, found=kinds[1])
+            fail_as(mistakes.CATALOGUE["other_activation"], expected, seen, found=kinds[1])
         fail(expected, seen, "exactly three modules: a Linear from in_features to hidden, a ReLU, a Linear from "
              "hidden to out_features", convention=rule)
     first, last = facts["layers"][0], facts["layers"][2]
@@ -709,15 +718,15 @@ def _judge_r2(pred: np.ndarray, x: np.ndarray, minimum: float) -> None:
     expected, seen = f"R^2 >= {minimum:g} on held-out points in [-2, 2]", f"R^2 = {score:.3f}"
     residual = np.sum((pred - best_line(x, pred)) ** 2)
     if residual <= STRAIGHT_LINE_SHARE * np.sum((pred - pred.mean()) ** 2) or score < LINEAR_R2:
-        mistakes.fail_as("linear_model_for_cubic", expected, seen)
-    mistakes.fail_as("cubic_underfit", expected, seen)
+        fail_as(mistakes.CATALOGUE["linear_model_for_cubic"], expected, seen)
+    fail_as(mistakes.CATALOGUE["cubic_underfit"], expected, seen)
 
 
 def _expect_cubic_fit(student, thresholds, seed: int, x: np.ndarray) -> None:
     # Only the trained model's contents are read in the worker (and its own predictions, to compare): the training
     # time is the sandbox's CPU time read by this process, the network is rebuilt and evaluated here, and its
     # parameters are compared with a fresh initialisation computed here.
-    trained, fitted = mistakes.rule("trained_network"), mistakes.rule("cubic_fit")
+    trained, fitted = mistakes.TRAINED_NETWORK, mistakes.CUBIC_FIT
     pinned = zlib.crc32(f"fit_cubic {seed}".encode()) % 2**31
     student.pin_seed(pinned)
     cpu_before = student.cpu_seconds()
@@ -762,8 +771,8 @@ def _expect_cubic_fit(student, thresholds, seed: int, x: np.ndarray) -> None:
            hint="training diverged: lower the learning rate")
     for order in _orders(facts["layers"]):
         mine = _evaluate([modules[i] for i in order], x).reshape(-1)
-        agree = mine.shape == pred.shape and bool(np.allclose(
-            pred, mine, rtol=AGREEMENT_RTOL, atol=AGREEMENT_RTOL * (1.0 + float(np.max(np.abs(mine))))))
+        agree = close(pred, mine, rtol=AGREEMENT_RTOL,
+                      atol=AGREEMENT_RTOL * (1.0 + float(np.max(np.abs(mine), initial=0.0))))
         if agree:
             break
     if not agree:
@@ -778,9 +787,10 @@ def _expect_cubic_fit(student, thresholds, seed: int, x: np.ndarray) -> None:
     for start in sorted({seed, pinned}):
         initial = _initial_parameters(facts["layers"], start)
         if len(initial) == len(given) and all(
-                a.shape == b.shape and np.allclose(a, b, rtol=0, atol=MOVED_ATOL) for a, b in zip(given, initial)):
-            mistakes.fail_as("untrained_network", "parameters that moved from their initial values during training",
-                             "the parameters of a freshly initialised network")
+                close(a, b, rtol=0, atol=MOVED_ATOL) for a, b in zip(given, initial)):
+            fail_as(mistakes.CATALOGUE["untrained_network"],
+                    "parameters that moved from their initial values during training",
+                    "the parameters of a freshly initialised network")
     _judge_r2(mine, x, thresholds["cubic_r2_min"])
 
 
