@@ -29,8 +29,8 @@ KIT_ROOT = Path(__file__).resolve().parent.parent
 ASSIGNMENTS_DIR = KIT_ROOT / "assignments"
 
 
-#: Parts of an assignment folder that never leave the instructor's kit (the bug zoo needs reference/).
-KIT_ONLY = ("bugzoo.py",)
+#: Parts of an assignment folder that never leave the instructor's kit (both need reference/).
+KIT_ONLY = ("bugzoo.py", "leakcases.py")
 #: Parts that never reach students: the expected-value maths (it implements the exercises).
 GRADER_ONLY = ("oracle.py",)
 #: The handout, which every bundle carries.

@@ -564,7 +564,7 @@ def implementation_problems(path: Path, release: Release) -> list[str]:
     for a in release.assignments:
         reference = release.reference(a)
         problems += [f"{a}: the leak probe has no case for the exercise {e} (add one to "
-                     "autograder/release/leakprobe.py, or say in NOT_PROBED why nothing can be copied from it)"
+                     f"assignments/{a}/leakcases.py, or say in its NOT_PROBED why nothing can be copied from it)"
                      for e in leakprobe.unprobed(a, reference)]
         cases += leakprobe.cases_for(a, reference)
     with tempfile.TemporaryDirectory(prefix="neurograde-leakscan-") as tmp:
@@ -579,7 +579,7 @@ def implementation_problems(path: Path, release: Release) -> list[str]:
             f"{f['result']}, called {f['call']}")
     for (module, function, a, exercise), how in sorted(seen.items()):
         finding = f"{module}.{function} computes what {a}'s exercise {exercise} must return"
-        accepted = leakprobe.ACCEPTED.get(a, {}).get(f"{module}.{function}")
+        accepted = leakprobe.accepted(a).get(f"{module}.{function}")
         if accepted:
             note = f"leak probe: {finding}; accepted: {accepted}"
             if note not in release.notes:  # the same for every scan of the same module

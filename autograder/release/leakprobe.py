@@ -14,8 +14,8 @@ still count; tuples, lists, dicts and models opened up). Results that say nothin
 integer-valued or constant) are left out, so a helper that returns its input or counts rows is never taken for a
 solution.
 
-Each exercise is either probed here (``CASES``) or named in ``NOT_PROBED`` with the reason nothing can be copied
-from it (random draws, a ValueError, a model design): :func:`unprobed` lists an exercise in neither, and the
+The cases of each assignment live in its folder, ``assignments/<a>/leakcases.py`` (kit only): ``cases(ref)``
+builds them, and ``NOT_PROBED`` names each exercise with the reason nothing can be copied from it (random draws, a ValueError, a model design): :func:`unprobed` lists an exercise in neither, and the
 release refuses it, so a new exercise cannot ship unprobed.
 """
 from __future__ import annotations
@@ -66,7 +66,7 @@ class Case:
 
 
 @dataclass
-class _Builder:
+class Builder:
     """Collects the cases of one assignment."""
 
     assignment: str
@@ -86,247 +86,32 @@ def seeded() -> None:
         sys.modules["torch"].manual_seed(SEED)
 
 
-def _call(fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+def call(fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
     seeded()
     with np.errstate(all="ignore"):
         return fn(*copy.deepcopy(args), **copy.deepcopy(kwargs))
 
 
-# -- the exercises of each assignment ---------------------------------------------------------------------------
+# -- each assignment's cases live in its folder: assignments/<a>/leakcases.py (kit only) -----------------------
 
-def _linear_neuron(ref: ModuleType) -> list[Case]:
-    b = _Builder("linear_neuron")
-    rng = np.random.default_rng(17)
-    x = rng.normal(0.6, 1.3, size=9)
-    y = 1.7 * x - 0.8 + 0.4 * rng.normal(size=9)
-    a0, b0, lr = 0.37, -0.52, 0.11
-    one = dict(x=x, y=y, a=a0, b=b0)
-    b.add("gradient_1d", one, ("x", "y", "a", "b"), {"gradients": _call(ref.gradient_1d, x, y, a0, b0)})
-
-    def neuron_1d(a: float, b_: float) -> Any:
-        neuron = ref.LinearNeuron1D()
-        neuron.a, neuron.b = a, b_
-        return neuron
-
-    forward = _call(lambda: neuron_1d(a0, b0).forward(x))
-    b.add("LinearNeuron1D.forward", one, ("x", "a", "b"), {"predictions": [forward]})
-    for epochs in (1, 4):
-        def fit_1d(epochs: int = epochs) -> tuple:
-            neuron = neuron_1d(a0, b0)
-            history = neuron.fit(x, y, lr=lr, epochs=epochs, mode="batch")
-            return neuron.a, neuron.b, np.array(history)
-        a1, b1, history = _call(fit_1d)
-        results = {"parameters": [a1, b1]}
-        if epochs > 1:
-            results["history"] = [history]
-        b.add("LinearNeuron1D.fit", {**one, "lr": lr, "epochs": epochs, "steps": epochs, "n_steps": epochs,
-                                     "iterations": epochs, "mode": "batch"},
-              ("x", "y", "a", "b", "lr", "epochs"), results)
-    b.add("critical_learning_rate", {"x": x}, ("x",), {"rate": [_call(ref.critical_learning_rate, x)]})
-
-    X = rng.normal(size=(11, 3)) + np.array([0.5, -1.0, 2.0])
-    yX = X @ np.array([1.5, -2.0, 0.7]) + 0.3 + 0.2 * rng.normal(size=11)
-    w0, bw = np.array([0.2, 0.4, -0.1]), 0.15
-
-    def neuron(w: np.ndarray, b_: float) -> Any:
-        model = ref.LinearNeuron()
-        model.w, model.b = np.array(w, dtype=float), b_
-        return model
-
-    multi = dict(X=X, y=yX, w=w0, b=bw)
-    b.add("LinearNeuron.forward", multi, ("X", "w", "b"), {"predictions": [_call(lambda: neuron(w0, bw).forward(X))]})
-    for epochs in (1, 4):
-        def fit(epochs: int = epochs) -> tuple:
-            model = neuron(w0, bw)
-            history = model.fit(X, yX, lr=lr, epochs=epochs, mode="batch")
-            return model.w, model.b, np.array(history)
-        w1, b1, history = _call(fit)
-        results = {"parameters": [w1, b1]}
-        if epochs > 1:
-            results["history"] = [history]
-        b.add("LinearNeuron.fit", {**multi, "lr": lr, "epochs": epochs, "steps": epochs, "n_steps": epochs,
-                                   "iterations": epochs, "mode": "batch"},
-              ("X", "y", "w", "b", "lr", "epochs"), results)
-
-    X_test = rng.normal(size=(5, 3)) * 2.0 + 1.0
-    train_s, test_s, _ = _call(ref.standardize, X, X_test)
-    b.add("standardize", {"X_train": X, "X_test": X_test, "X": X, "train": X, "test": X_test},
-          ("X_train", "X_test"), {"standardised": [train_s, test_s]})
-    candidates = np.array([0.003, 0.03, 0.3, 3.0, 30.0])
-    b.add("largest_stable_lr", {"X": X, "y": yX, "candidates": candidates, "epochs": 20, "rates": candidates,
-                                "lrs": candidates}, ("X", "y", "candidates", "epochs"),
-          {"rate": [_call(ref.largest_stable_lr, X, yX, candidates, epochs=20)]})
-    Xh = rng.normal(size=(40, 3)) * np.array([300.0, 1.0, 20.0]) + np.array([2000.0, 3.0, 1970.0])
-    yh = Xh @ np.array([150.0, 9000.0, -500.0]) + 2e5 + 1e3 * rng.normal(size=40)
-    Xh_test = rng.normal(size=(9, 3)) * np.array([300.0, 1.0, 20.0]) + np.array([2000.0, 3.0, 1970.0])
-    yh_test = Xh_test @ np.array([150.0, 9000.0, -500.0]) + 2e5
-    model, mae = _call(ref.train_house_model, Xh, yh, Xh_test, yh_test, lr=0.05, epochs=30)
-    b.add("train_house_model", {"X_train": Xh, "y_train": yh, "X_test": Xh_test, "y_test": yh_test, "lr": 0.05,
-                                "epochs": 30}, ("X_train", "y_train", "X_test", "y_test", "lr", "epochs"),
-          {"test_mae": [mae], "weights": [model.w, model.b]})
-    return b.cases
+def _leakcases(assignment: str) -> ModuleType | None:
+    from autograder import assignment as parts
+    return parts.part(assignment, "leakcases")
 
 
-def _backprop(ref: ModuleType) -> list[Case]:
-    b = _Builder("backprop")
-    rng = np.random.default_rng(23)
-    z = np.concatenate([rng.normal(0.0, 3.0, size=9), [-40.0, 35.0, 0.3]]).reshape(3, 4)
-    for name in ("sigmoid", "tanh", "tanh_derivative", "relu"):
-        b.add(name, {"z": z, "x": z}, ("z",), {"values": [_call(getattr(ref, name), z)]})
-    act = rng.uniform(0.05, 0.95, size=(3, 4))
-    b.add("sigmoid_derivative", {"a": act, "s": act}, ("a",), {"values": [_call(ref.sigmoid_derivative, act)]})
-    y_true = (rng.random((6, 1)) > 0.5).astype(float)
-    y_pred = rng.uniform(0.05, 0.95, size=(6, 1))
-    losses = {"y_true": y_true, "y_pred": y_pred, "y": y_true, "p": y_pred, "pred": y_pred, "a": y_pred}
-    for name in ("mse_loss", "bce_loss"):
-        b.add(name, losses, ("y_true", "y_pred"), {"loss": [_call(getattr(ref, name), y_true, y_pred)]})
-
-    X = rng.normal(size=(5, 3))
-    W1, b1 = rng.normal(size=(3, 4)), rng.normal(size=(1, 4))
-    W2, b2 = rng.normal(size=(4, 2)), rng.normal(size=(1, 2))
-    a2, cache = _call(ref.forward_pass, X, W1, b1, W2, b2)
-    params2 = {"W1": W1, "b1": b1, "W2": W2, "b2": b2}
-    b.add("forward_pass", {"X": X, "W1": W1, "b1": b1, "W2": W2, "b2": b2, "params": params2},
-          ("X", "W1", "b1", "W2", "b2"), {"output": [a2], "cache": [cache["z1"], cache["a1"], cache["z2"]]})
-
-    gate_X = np.array([[0.0, 0.0], [0.0, 1.0], [1.0, 0.0], [1.0, 1.0]])
-    gate_y = np.array([[0.0], [0.0], [0.0], [1.0]])
-    w, bias, history = _call(ref.train_single_neuron, gate_X, gate_y, lr=1.5, epochs=6, seed=5)
-    b.add("train_single_neuron", {"X": gate_X, "y": gate_y, "lr": 1.5, "epochs": 6, "seed": 5},
-          ("X", "y", "lr", "epochs", "seed"), {"weights": [w, bias], "losses": [np.array(history)]})
-
-    sizes = [3, 4, 2]
-    net = _call(ref.NeuralNetworkScratch, sizes, seed=7)
-    b.add("NeuralNetworkScratch.__init__", {"layer_sizes": sizes, "sizes": sizes, "seed": 7},
-          ("layer_sizes", "seed"), {"parameters": list(net.params.values())})
-    params = {"W1": W1, "b1": b1, "W2": W2, "b2": b2}
-    y = rng.uniform(0.1, 0.9, size=(5, 2))
-
-    def network(cls: str = "NeuralNetworkScratch") -> Any:
-        net = getattr(ref, cls)(sizes, seed=0)
-        net.params = {k: np.array(v) for k, v in params.items()}
-        return net
-
-    def forward() -> tuple:
-        net = network()
-        return net.forward(X), dict(net.cache)
-
-    out, cache = _call(forward)
-    state = {"X": X, "params": params, "layer_sizes": sizes, "sizes": sizes}
-    b.add("NeuralNetworkScratch.forward", state, ("params", "X"), {"output": [out]})
-    b.add("NeuralNetworkScratch.predict", state, ("params", "X"), {"output": [out]})
-
-    def backward() -> dict:
-        net = network()
-        net.forward(X)
-        return net.backward(X, y)
-
-    grads = _call(backward)
-    b.add("NeuralNetworkScratch.backward", {**state, "y": y, "cache": cache}, ("params", "X", "y"),
-          {"gradients": [grads[k] for k in sorted(grads)]})
-
-    def train(method: str = "train", **extra: Any) -> tuple:
-        net = network("NeuralNetworkMiniBatch")
-        history = getattr(net, method)(X, y, epochs=3, lr=0.7, **extra)
-        return np.array(history), [net.params[k] for k in sorted(net.params)]
-
-    history, trained = _call(train)
-    training = {**state, "y": y, "epochs": 3, "lr": 0.7, "steps": 3}
-    b.add("NeuralNetworkScratch.train", training, ("params", "X", "y", "lr", "epochs"),
-          {"losses": [history], "parameters": trained})
-    history, trained = _call(train, "train_minibatch", batch_size=len(X))
-    b.add("NeuralNetworkMiniBatch.train_minibatch", {**training, "batch_size": len(X)},
-          ("params", "X", "y", "lr", "epochs", "batch_size"), {"losses": [history], "parameters": trained})
-    return b.cases
+def not_probed(assignment: str) -> dict[str, str]:
+    """Exercises with nothing a student could copy as a value, and why (the assignment's NOT_PROBED)."""
+    module = _leakcases(assignment)
+    return dict(getattr(module, "NOT_PROBED", {})) if module is not None else {}
 
 
-def _pytorch_basics(ref: ModuleType) -> list[Case]:
-    import torch
-    from torch import nn
-
-    b = _Builder("pytorch_basics")
-    rng = np.random.default_rng(31)
-    X = rng.normal(size=(8, 3))
-    y = X @ np.array([0.8, -1.1, 0.4]) + 0.2 + 0.1 * rng.normal(size=8)
-    X_t = torch.tensor(X, dtype=torch.float32)
-    y_t = torch.tensor(y, dtype=torch.float32).view(-1, 1)
-    w0, b0 = np.array([0.3, -0.2, 0.1]), 0.05
-
-    def linear() -> nn.Linear:
-        model = nn.Linear(3, 1)
-        with torch.no_grad():
-            model.weight.copy_(torch.tensor(w0[None, :], dtype=torch.float32))
-            model.bias.fill_(b0)
-        return model
-
-    data = {"X_t": X_t, "y_t": y_t, "X": X, "y": y, "w": w0, "b": b0, "W": w0[None, :], "lr": 0.1, "epochs": 4,
-            "model": linear(), "steps": 4}
-
-    def train_linear() -> tuple:
-        model, losses = ref.train_linear_model(X_t, y_t, lr=0.1, epochs=4, model=linear())
-        return np.array(losses), [p.detach().numpy().copy() for p in model.parameters()]
-
-    losses, trained = _call(train_linear)
-    f32 = dict(rtol=1e-4, atol=1e-6)
-    b.add("train_linear_model", data, ("X_t", "y_t", "lr", "epochs", "model"),
-          {"losses": [losses], "parameters": trained}, **f32)
-
-    def loader_training() -> np.ndarray:
-        loader = ref.make_loader(X_t, y_t, batch_size=3, shuffle=False)
-        return np.array(ref.train_with_loader(linear(), loader, lr=0.1, epochs=3))
-
-    loader = torch.utils.data.DataLoader(torch.utils.data.TensorDataset(X_t, y_t), batch_size=3, shuffle=False)
-    b.add("train_with_loader", {**data, "loader": loader, "epochs": 3, "steps": 3, "batch_size": 3},
-          ("model", "loader", "lr", "epochs"), {"losses": [_call(loader_training)]}, **f32)
-
-    torch.manual_seed(3)
-    layer1, layer2 = nn.Linear(3, 5), nn.Linear(5, 2)
-    W1, bb1 = layer1.weight.detach().numpy().copy(), layer1.bias.detach().numpy().copy()
-    W2, bb2 = layer2.weight.detach().numpy().copy(), layer2.bias.detach().numpy().copy()
-    merged = _call(ref.collapse_linear_stack, layer1, layer2)
-    b.add("collapse_linear_stack", {"layer1": layer1, "layer2": layer2, "W1": W1, "b1": bb1, "W2": W2, "b2": bb2},
-          ("layer1", "layer2"), {"merged": [p.detach().numpy() for p in merged.parameters()]}, **f32)
-    return b.cases
-
-
-#: {assignment: the builder of its cases from the imported reference}.
-CASES: dict[str, Callable[[ModuleType], list[Case]]] = {
-    "linear_neuron": _linear_neuron, "backprop": _backprop, "pytorch_basics": _pytorch_basics}
-
-#: Exercises with nothing a student could copy as a value, and why.
-NOT_PROBED: dict[str, dict[str, str]] = {
-    "backprop": {
-        "relu_derivative": "0s and 1s: nothing that is not a comparison of the input with 0",
-    },
-    "linear_neuron": {
-        "check_mode": "raises a ValueError or returns None: no value to copy",
-        "largest_stable_lr": "returns one of its own candidates: the answer is an input",
-        "select_indices": "integer indices (arange, or random draws): nothing that is not an input or a count",
-        "LinearNeuron1D.__init__": "two random draws",
-        "LinearNeuron.__init__": "one random draw",
-    },
-    "pytorch_basics": {
-        "to_tensors": "the inputs themselves, as float32 tensors",
-        "make_loader": "a DataLoader: its batches are the inputs' rows",
-        "make_mlp": "a model design with torch's random initial weights",
-        "fit_cubic": "a trained model of the student's own design (judged by R^2, not by a value)",
-    },
-}
-
-
-#: Oracles that compute an exercise's answer by a method the exercise does not teach, which issue 17 accepts in
-#: visible checks (central differences of the loss, torch autograd): {assignment: {module.function (or
-#: module.Class.method): why}}. The probe still finds them; the release lists them as notes instead of stopping.
-#: Keep this short: everything here is something a student could call instead of writing the exercise.
-_TORCH_AUTOGRAD = ("torch autograd, the oracle issue 17 names for the visible backward checks: torch evaluates and "
-                   "differentiates the network, where the exercise asks for NumPy's forward pass and the delta "
-                   "recursion")
-ACCEPTED: dict[str, dict[str, str]] = {
-    "backprop": {
-        "assignments.backprop.checks.Autograd.forward": _TORCH_AUTOGRAD,
-        "assignments.backprop.checks.Autograd.gradients": _TORCH_AUTOGRAD,
-    },
-}
+def accepted(assignment: str) -> dict[str, str]:
+    """Shipped oracles that compute an exercise's answer by a method the exercise does not teach, which issue 17
+    accepts in visible checks (central differences, torch autograd): {module.function: why}. The probe still finds
+    them; the release lists them as notes instead of stopping. Keep it short: each is something a student could
+    call instead of writing the exercise."""
+    module = _leakcases(assignment)
+    return dict(getattr(module, "ACCEPTED", {})) if module is not None else {}
 
 
 # -- which exercises a reference has, and the cases computed from it -----------------------------------------------
@@ -345,8 +130,8 @@ def solved_exercises(reference: str) -> list[str]:
 
 def unprobed(assignment: str, reference: str) -> list[str]:
     """Exercises of ``reference`` that neither have a case here nor a reason in NOT_PROBED."""
-    probed = {c.exercise for c in cases_for(assignment, reference)} if assignment in CASES else set()
-    skipped = set(NOT_PROBED.get(assignment, {}))
+    probed = {c.exercise for c in cases_for(assignment, reference)}
+    skipped = set(not_probed(assignment))
     return [e for e in solved_exercises(reference) if e not in probed and e not in skipped]
 
 
@@ -374,7 +159,8 @@ def cases_for(assignment: str, reference: str) -> list[Case]:
     left out."""
     key = (assignment, reference)
     if key not in _CACHE:
-        built = CASES[assignment](import_reference(assignment, reference)) if assignment in CASES else []
+        module = _leakcases(assignment)
+        built = module.cases(import_reference(assignment, reference)) if module is not None else []
         _CACHE[key] = [c for c in (_informative(c) for c in built) if c.results]
     return _CACHE[key]
 
