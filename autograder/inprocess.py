@@ -8,7 +8,9 @@ Nothing isolates it: never use it for code you did not write. The sandbox keeps 
 from __future__ import annotations
 
 import itertools
+import os
 import signal
+import sys
 import threading
 import time
 from pathlib import Path
@@ -17,6 +19,7 @@ from typing import Any
 from autograder import assignment as parts
 from autograder import session as sessions
 from autograder import wire
+from autograder.limits import THREAD_ENV
 from autograder.sandbox import MissingFile, StudentError, StudentImportError, StudentTimeout
 
 _names = itertools.count()
@@ -79,6 +82,7 @@ class InProcessWorker:
                                         "this assignment scores 0")
             return
         sessions.install_entropy()
+        _one_thread()
         session = sessions.Session(str(self.module_file), f"neurograde_student_{next(_names)}", self.assignment,
                                    str(parts.probes_file(self.assignment)))
         sessions.seed_everything(0)
@@ -91,6 +95,15 @@ class InProcessWorker:
                                                f"{err['message']}")
             return
         self._session = session
+
+
+def _one_thread() -> None:
+    """Compute single-threaded, as the sandboxed worker does (THREAD_ENV): the same numbers, and no
+    oversubscription when several test processes share the cores."""
+    os.environ.update(THREAD_ENV)
+    torch = sys.modules.get("torch")
+    if torch is not None and torch.get_num_threads() != 1:
+        torch.set_num_threads(1)
 
 
 class _deadline:

@@ -17,6 +17,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 PR_SET_CHILD_SUBREAPER = 36
+#: One BLAS/OpenMP thread: the data are small, and sums come out in the same order on every run.
+THREAD_ENV = {name: "1" for name in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")}
 #: Root graders give every worker a uid of its own from this range (isolate's box ids: 60000 + box), held by a
 #: lock file for as long as the worker lives, so that no two boxes on this machine ever share a uid and the
 #: sweep of one box's uid cannot touch another's processes.

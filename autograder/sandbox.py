@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from autograder import assignment as assignment_parts, cgroups, isolation, wire
-from autograder.limits import Limits, UidLease, claim_uid, cpu_seconds_of_tree
+from autograder.limits import THREAD_ENV, Limits, UidLease, claim_uid, cpu_seconds_of_tree
 
 PACKAGE_DIR = Path(__file__).resolve().parent
 #: What the worker needs of the grader, copied next to each worker: it never reads the kit itself, so the kit
@@ -35,8 +35,6 @@ RUNTIME_FILES = ("__init__.py", "wire.py", "session.py", "worker.py")
 
 #: Environment variables passed through to student code; everything else is dropped.
 PASSED_ENV = ("PATH", "LANG", "LC_ALL", "OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE", "SYSTEMROOT", "TMPDIR")
-#: One BLAS/OpenMP thread: the data are small, and sums come out in the same order on every run.
-THREAD_ENV = {name: "1" for name in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")}
 
 
 class StudentProblem(Exception):

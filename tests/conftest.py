@@ -2,11 +2,17 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+
+from autograder.limits import THREAD_ENV
+
+# Single-threaded NumPy/torch in the test processes too, as in the sandbox: several pytest workers share 2 cores.
+os.environ.update(THREAD_ENV)
 
 KIT_ROOT = Path(__file__).resolve().parent.parent
 
@@ -53,6 +59,22 @@ def judge_in_process(folder: Path, assignment: str, *, exercise: str | None = No
                             only=None if exercise is None else (lambda c: c.exercise == exercise))
     return pipeline.run(plans, Path(folder), workers=inprocess.workers, feedback=FeedbackSession(enabled=False),
                         progress=Progress(None))
+
+
+def grader_snapshot() -> Path:
+    """A world-readable copy of the grader (autograder/, assignments/, data/, grading.yml) in a fresh folder, for
+    tests that run grade-all from it: its fingerprints cover the grader's sources, so a re-run's "unchanged" must
+    not depend on nobody editing the working tree meanwhile. The caller removes it."""
+    import shutil
+    import tempfile
+
+    root = Path(tempfile.mkdtemp(prefix="ng-kit-"))
+    root.chmod(0o755)
+    ignore = shutil.ignore_patterns("__pycache__", "*.pyc")
+    for folder in ("autograder", "assignments", "data"):
+        shutil.copytree(KIT_ROOT / folder, root / folder, ignore=ignore)
+    shutil.copy2(KIT_ROOT / "grading.yml", root / "grading.yml")
+    return root
 
 
 @pytest.fixture

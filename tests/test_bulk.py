@@ -7,29 +7,22 @@ import json
 import shutil
 import subprocess
 import sys
-import tempfile
 import zipfile
 from pathlib import Path
 
 import pytest
 
 from autograder.bulk import find_submissions
-from tests.conftest import KIT_ROOT, score_by_exercise
+from tests.conftest import KIT_ROOT, grader_snapshot, score_by_exercise
 from tests.test_adversarial import ATTACKS
 from tests.test_engine import VICTIM, reference
 from tests.test_engine import fast_config  # noqa: F401  (fixture)
 
+
 @pytest.fixture(scope="module")
 def kit():
-    """A snapshot of the grader (autograder/, assignments/, data/, grading.yml) that grade-all runs from: its
-    fingerprints cover the grader's sources, so the re-run's "unchanged" must not depend on nobody editing the
-    working tree meanwhile."""
-    root = Path(tempfile.mkdtemp(prefix="ng-kit-"))
-    root.chmod(0o755)
-    ignore = shutil.ignore_patterns("__pycache__", "*.pyc")
-    for folder in ("autograder", "assignments", "data"):
-        shutil.copytree(KIT_ROOT / folder, root / folder, ignore=ignore)
-    shutil.copy2(KIT_ROOT / "grading.yml", root / "grading.yml")
+    """A snapshot of the grader that grade-all runs from (tests.conftest.grader_snapshot)."""
+    root = grader_snapshot()
     yield root
     shutil.rmtree(root, ignore_errors=True)
 

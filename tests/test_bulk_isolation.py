@@ -31,7 +31,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from tests.conftest import KIT_ROOT
+from tests.conftest import KIT_ROOT, grader_snapshot
 
 ASSIGNMENT = "linear_neuron"
 FILE = f"{ASSIGNMENT}.py"
@@ -262,15 +262,8 @@ def _attack(source: str, token: str) -> str:
 
 @pytest.fixture(scope="module")
 def kit():
-    """A snapshot of the grader (autograder/, assignments/, data/, grading.yml), readable by every user, that grade-all runs
-    from: its fingerprints cover the grader's sources, so the re-run's "unchanged" must not depend on nobody
-    editing the working tree meanwhile."""
-    root = Path(tempfile.mkdtemp(prefix="ng-kit-"))
-    root.chmod(0o755)
-    ignore = shutil.ignore_patterns("__pycache__", "*.pyc")
-    for part in ("autograder", "assignments", "data"):
-        shutil.copytree(KIT_ROOT / part, root / part, ignore=ignore)
-    shutil.copy2(KIT_ROOT / "grading.yml", root / "grading.yml")
+    """A snapshot of the grader that grade-all runs from (tests.conftest.grader_snapshot)."""
+    root = grader_snapshot()
     yield root
     shutil.rmtree(root, ignore_errors=True)
 

@@ -23,8 +23,13 @@ VECTORISED = "test_forward_1d_is_vectorised"
 NO_LEAK = "test_train_house_model_learns_the_same_model_whatever_the_test_set"
 CUBIC = ("test_fit_cubic_reaches_r2_on_held_out_points", "test_fit_cubic_with_another_seed")
 GUARDED = {"linear_neuron": (VECTORISED, NO_LEAK), "pytorch_basics": CUBIC}
-#: Gradings of each honest submission (the issue's acceptance: five repeated runs of each).
+#: Gradings of each honest submission (the issue's acceptance: five repeated runs of each) ...
 REPEATS = 5
+#: ... of what varies from one grading to the next when the code does not: the CPU time the grader reads around
+#: forward. Everything else these checks judge is seeded per request and judged identically at every grading
+#: (tests/test_determinism.py repeats the whole kit 20 times), so each honest file gets one sandboxed grading of
+#: all guarded checks and REPEATS - 1 more of these.
+RUN_TO_RUN = {"linear_neuron": (VECTORISED,)}
 
 
 @dataclass(frozen=True)
@@ -164,10 +169,11 @@ def test_cheat_loses_the_check_it_imitates_and_gains_nothing(pair, submission):
 
 
 def _honest() -> list:
-    """Pairs of honest alternatives, one file of each assignment per folder, so that one grading serves both. The
-    reference is graded 20 times by tests/test_determinism.py, these checks included."""
-    variants = {assignment: [(v.name, v) for v in importlib.import_module(f"assignments.{assignment}.bugzoo").ALTERNATIVES]
-                for assignment in GUARDED}
+    """Pairs of honest files, one of each assignment per folder, so that one grading serves both: the reference
+    (variant None) and every alternative of the bug zoo."""
+    variants = {assignment: [("reference", None)] + [
+        (v.name, v) for v in importlib.import_module(f"assignments.{assignment}.bugzoo").ALTERNATIVES]
+        for assignment in GUARDED}
     longest = max(len(v) for v in variants.values())
     pairs = []
     for i in range(longest):
@@ -211,9 +217,12 @@ def _graded(folder, assignments: list[str], checks: list[str], repeats: int) -> 
 @pytest.mark.parametrize("pair", _honest())
 def test_honest_code_keeps_these_checks_in_repeated_gradings(pair, submission):
     folder = submission({f"{a}.py": _source(a, variant) for a, (_, variant) in pair.items()})
-    runs = _graded(folder, list(pair), [c for a in pair for c in GUARDED[a]], REPEATS)
+    runs = _graded(folder, list(pair), [c for a in pair for c in GUARDED[a]], 1)
+    varying = [a for a in pair if a in RUN_TO_RUN]
+    if varying:
+        runs += _graded(folder, varying, [c for a in varying for c in RUN_TO_RUN[a]], REPEATS - 1)
     for run, scores in enumerate(runs, start=1):
         for assignment, (name, _) in pair.items():
-            lost = {c: scores[c] for c in GUARDED[assignment] if scores[c][0] < scores[c][1]}
+            lost = {c: scores[c] for c in GUARDED[assignment] if c in scores and scores[c][0] < scores[c][1]}
             assert not lost, f"{assignment} {name}, run {run}: lost points on " + "\n".join(
                 f"{c}: {score}/{top}\n{output}" for c, (score, top, output) in lost.items())

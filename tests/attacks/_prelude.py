@@ -159,7 +159,7 @@ def _aspawn(code, *args, pass_fds=()):
 
 
 #: Head of every detached helper: double fork (the Popen child exits at once, its child is orphaned and starts a
-#: new session), and a self-destruct so that a failed test never leaves a process on a shared machine.
+#: new session), a self-destruct so that a failed test never leaves a process on a shared machine, and ppid().
 _aDAEMON = """
 import os, sys, time
 if os.fork():
@@ -172,6 +172,14 @@ if os.fork():
     os._exit(0)
 MARKER = sys.argv[1]
 END = time.time() + 30
+
+
+def ppid(p):
+    try:
+        s = open(f"/proc/{p}/stat", "rb").read()
+        return int(s[s.rfind(b")") + 2:].split()[1])
+    except (OSError, ValueError, IndexError):
+        return 0
 """
 
 

@@ -10,12 +10,6 @@ DESCRIPTION = ("a detached sleeper wakes after 1 s and kills every process it ma
 DAEMON = r'''
 import signal
 G, HOST_NS = int(sys.argv[2]), sys.argv[3]
-def ppid(p):
-    try:
-        s = open(f"/proc/{p}/stat", "rb").read()
-        return int(s[s.rfind(b")") + 2:].split()[1])
-    except (OSError, ValueError, IndexError):
-        return 0
 def under_grader(p):
     seen = []
     while p > 1 and p not in seen:
