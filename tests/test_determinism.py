@@ -33,8 +33,8 @@ def test_reference_scores_full_marks_identically_over_repeated_gradings(assignme
 
 
 @pytest.mark.parametrize("folder", ["reference", "student_template"])
-def test_a_sandboxed_grading_judges_exactly_like_the_in_process_one(folder):
-    doc, _ = run_grader(KIT_ROOT / folder)
+def test_a_sandboxed_grading_judges_exactly_like_the_in_process_one(folder, tmp_path):
+    doc, _ = run_grader(KIT_ROOT / folder, results=tmp_path / "results.json")
     sandboxed = [(t["name"], t["score"], t["max_score"]) for t in doc["tests"]]
     in_process = [(r.name, r.score, r.max_score) for a in ASSIGNMENTS
                   for r in judge_in_process(KIT_ROOT / folder, a)]
