@@ -16,8 +16,8 @@ ASSIGNMENT ?=
 RESULTS ?= results/results.json
 JOBS ?= 2
 # The kit's tests spend half their time waiting (time limits, processes they watch): more pytest workers than cores
-# keep both cores busy.
-TEST_JOBS ?= 3
+# keep both cores busy, and work stealing keeps the last long tests from running alone.
+TEST_JOBS ?= 4
 
 .PHONY: grade grade-hidden grade-all bench test stubs data release venv clean help sandbox-deps
 
@@ -63,7 +63,7 @@ grade-hidden: $(RUNTIME_STAMP)
 	$(PY) -m autograder grade --with-hidden --submission $(SUBMISSION) --results $(RESULTS) $(foreach a,$(ASSIGNMENT),--assignment $(a))
 
 test: $(DEV_STAMP) sandbox-deps
-	$(PY) -m pytest -n $(TEST_JOBS) tests
+	$(PY) -m pytest -n $(TEST_JOBS) --dist worksteal tests
 
 grade-all: $(RUNTIME_STAMP)
 	@test -n "$(DIR)" || { echo "usage: make grade-all DIR=submissions/ [JOBS=2] [OUT=results/gradebook.csv]"; exit 2; }

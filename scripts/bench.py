@@ -22,9 +22,9 @@ KIT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(KIT))
 
 from autograder.config import assignment_names  # noqa: E402
+from autograder.limits import THREAD_ENV  # noqa: E402
 
 ASSIGNMENTS = assignment_names()
-from autograder.sandbox import THREAD_ENV  # noqa: E402
 
 TARGET_WALL = 10.0
 TARGET_FLOOR_RATIO = 1.5
