@@ -3,7 +3,8 @@
 Made from a :class:`~autograder.results.GradingRun` after grading (nothing here runs student code): the score per
 assignment and exercise (:func:`~autograder.results.totals`), every check with its points, each failure's parts
 as a small table (:meth:`~autograder.results.Failure.shown`: a hidden check never shows its expected value, as in
-results.json), and for each exercise the plot of what the student's code did
+results.json; a check that waits on a function not implemented yet says so in a few words, the assignment listing
+each such function once with its points, :func:`~autograder.results.waiting`), and for each exercise the plot of what the student's code did
 beside the expected behaviour, or the reason there is no plot. The page is self-contained: inline CSS, images
 as ``data:`` URIs, no script, and a Content-Security-Policy that forbids loading anything else.
 """
@@ -19,7 +20,8 @@ from pathlib import Path
 
 from autograder.config import Config
 from autograder.feedback import Panel
-from autograder.results import LABELS, LITERAL, CheckResult, GradingRun, Points, Totals, by_exercise
+from autograder.results import (LABELS, LITERAL, CheckResult, GradingRun, Points, Totals, by_exercise, waiting,
+                                waits_on)
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 
@@ -112,6 +114,11 @@ def _assignment(assignment: str, run: GradingRun, config: Config, groups, points
     total = points.assignments[assignment]
     parts = [f'<section id="{_e(assignment)}"><h2>{_e(_title(config, assignment))} <code>{_e(assignment)}.py</code>'
              f'<span class="pts">{total.score:g} / {total.max_score:g}</span></h2>']
+    stubs = [w for w in waiting(run.results) if w.assignment == assignment]
+    if stubs:
+        hint = f'<p>{_e(stubs[0].hint)}</p>' if stubs[0].hint else ""
+        parts.append('<div class="waiting"><ul>' + "".join(f"<li>{_e(w.summary)}</li>" for w in stubs)
+                     + f"</ul>{hint}</div>")
     panels = [p for p in run.feedback if p.assignment == assignment]
     exercises = points.assignment(assignment)
     for exercise, ex_points in exercises.items():
@@ -147,7 +154,10 @@ def _check(r: CheckResult, *, repeated: bool = False) -> str:
         '<span class="ko" title="failed">&#10007;</span>'
     tag = "" if r.visibility == "visible" else ' <span class="tag">hidden</span>'
     message = _message(r.shown) if r.shown else ""
-    if message and repeated:
+    if waits_on(r):
+        name = r.failure.missing or "a function"
+        message = f'<p class="same">Waits on <code>{_e(name)}</code> (listed above).</p>'
+    elif message and repeated:
         message = '<p class="same">Same message as above.</p>'
     return (f'<li class="{"pass" if r.passed else "fail"}">{mark}<span class="ct">{_e(r.title)}{tag}</span>'
             f'<span class="cp">{r.score:g} / {r.max_score:g}</span>{message}</li>')
@@ -288,6 +298,9 @@ details.checks summary { cursor:pointer; color:var(--muted); font-size:14px; mar
 .tag { font-size:11px; color:var(--muted); border:1px solid var(--line); border-radius:4px; padding:0 4px; }
 .msg { grid-column:2 / 4; margin:6px 0 2px; background:#fbf3f2; border:1px solid #f0d4d0; border-radius:8px;
        padding:8px 10px; font-size:14px; }
+.waiting { background:#fbf3f2; border:1px solid #f0d4d0; border-radius:8px; padding:8px 14px; margin:0 0 14px;
+           font-size:14px; }
+.waiting ul { margin:0; padding-left:18px; } .waiting p { margin:6px 0 0; color:var(--muted); }
 .same { grid-column:2 / 4; margin:2px 0 0; color:var(--muted); font-size:13px; font-style:italic; }
 .msg .row { display:grid; grid-template-columns:74px 1fr; gap:8px; padding:1px 0; }
 .msg .lab { color:var(--muted); font-weight:600; }

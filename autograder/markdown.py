@@ -5,23 +5,36 @@ hidden check never shows its expected value; no check source is ever included) b
 the words unchanged (tools and tests search them for phrases). ``Expected`` and ``Seen`` values go in code spans or
 blocks, where whatever the student's code produced shows literally (never as markup or HTML); the hint, the
 mistake and the rule stay prose. The top-level output holds the points per assignment and exercise
-(:func:`autograder.results.totals`) and, in words, what the report's plots show.
+(:func:`autograder.results.totals`), each function not implemented yet once with the points that wait on it
+(:func:`autograder.results.waiting`; each test that waits on it says so in one line) and, in words, what the
+report's plots show.
 """
 from __future__ import annotations
 
 import re
 from typing import Iterable
 
-from autograder.results import LABELS, LITERAL, CheckResult, GradingRun
+from autograder.results import LABELS, LITERAL, CheckResult, GradingRun, waiting, waits_on
+
+#: Each quoted value (expected, seen) of a test's output, so that the hint, the mistake and the rule (with the
+#: handout section it cites) always fit in Gradescope's limit.
+MAX_LITERAL_CHARS = 3_000
 
 
 def check_output(result: CheckResult) -> str:
-    """One check's failure as Markdown (empty for a pass)."""
+    """One check's failure as Markdown (empty for a pass); one line for a check that waits on a function not
+    implemented yet."""
+    if waits_on(result):
+        f = result.failure
+        what = f.seen.strip().removeprefix("Not implemented yet:").strip().rstrip(".")
+        return f"**Not implemented yet:** {code_span(what)}. {f.hint}".rstrip()
     parts = []
     for name, value in result.shown:
         label = LABELS[name]
         if name in LITERAL:
             body = value.strip("\n")
+            if len(body) > MAX_LITERAL_CHARS:  # a long value never pushes the rule and its handout section out
+                body = body[:MAX_LITERAL_CHARS] + f" ... ({len(body) - MAX_LITERAL_CHARS} more characters)"
             parts.append(f"**{label}:**\n\n{code_block(body)}" if "\n" in body else f"**{label}:** {code_span(body)}")
         else:
             parts.append(f"**{label}:** " + "  \n".join(line.strip() for line in value.strip().splitlines()))
@@ -61,6 +74,10 @@ def summary(run: GradingRun) -> str:
              "|---|---|---:|---:|"]
     for (assignment, exercise), p in run.totals.exercises.items():
         lines.append(f"| {assignment} | {exercise} | {p.score:g} / {p.max_score:g} | {p.passed} / {p.checks} |")
+    stubs = waiting(run.results)
+    if stubs:
+        lines += ["", "### Not implemented yet", ""] + [f"- {code_span(w.summary)}" for w in stubs]
+        lines += ["", stubs[0].hint] if stubs[0].hint else []
     lines += _plots(run)
     if run.isolation is not None:
         lines += ["", f"Isolation of your code while it was graded: {run.isolation.describe()}."]

@@ -132,7 +132,7 @@ def failure_of(exc: BaseException) -> Failure:
             at = f" ({where.split(', in ')[0].split(':')[0]})" if where else ""
             return Failure("not_implemented", seen=f"Not implemented yet:{what}{at}.",
                            hint="Fill in its `# YOUR CODE HERE` part and remove the `raise NotImplementedError()` "
-                                "line.", where=where)
+                                "line.", where=where, function=what.strip())
         return Failure("student_error", seen=f"Your code raised {exc.exc_type}: {exc.message}",
                        hint=f"at {where}" if where else "", where=where)
     if isinstance(exc, StudentProblem):

@@ -52,6 +52,14 @@ class Failure:
     mistake: str = ""         # the name of the known mistake that reproduces what was seen, if one does
     convention: str = ""      # the handout convention the check enforces, when the failure is about it
     where: str = ""           # the line of the student's file an exception came from
+    function: str = ""        # the student's function that is not implemented yet (kind ``not_implemented``)
+
+    @property
+    def missing(self) -> str:
+        """The function not implemented yet (from :attr:`function`, else the name in :attr:`seen`), or ""."""
+        if self.kind != "not_implemented":
+            return ""
+        return self.function or self.seen.removeprefix("Not implemented yet:").split("(")[0].strip(" .")
 
     def shown(self, *, hidden: bool) -> tuple[tuple[str, str], ...]:
         """``(field, value)`` of each part a student may read, in :data:`LABELS`' order, empty parts left out.
@@ -69,6 +77,8 @@ class Failure:
         data = {"kind": self.kind, **dict(self.shown(hidden=hidden))}
         if self.where:
             data["where"] = self.where
+        if self.function:
+            data["function"] = self.function
         return {k: _capped(v, MAX_FAILURE_FIELD_CHARS) for k, v in data.items()}
 
     @classmethod
@@ -236,6 +246,57 @@ def write_json(document: dict, path: Path) -> None:
 
 def _capped(text: str, limit: int) -> str:
     return text if len(text) <= limit else text[: limit - 40] + f" ... ({len(text) - limit + 40} more characters)"
+
+
+@dataclass(frozen=True)
+class Waiting:
+    """A function of the student's that is not implemented yet, and the checks that fail only because of it."""
+
+    assignment: str
+    line: str                      # "Not implemented yet: gradient_1d (linear_neuron.py, line 32)"
+    function: str
+    hint: str
+    checks: tuple[CheckResult, ...]
+
+    @property
+    def points(self) -> dict[str, float]:
+        """``{exercise: points}`` that wait on the function, in grading order."""
+        out: dict[str, float] = {}
+        for r in self.checks:
+            out[r.exercise] = out.get(r.exercise, 0.0) + (r.max_score - r.score)
+        return out
+
+    @property
+    def summary(self) -> str:
+        """One line: the function, where it is, and the points that wait on it."""
+        parts = [f"{p:g} point{'s' * (p != 1)} of {ex}" if i == 0 else f"{p:g} of {ex}"
+                 for i, (ex, p) in enumerate(self.points.items())]
+        said = parts[0] if len(parts) == 1 else ", ".join(parts[:-1]) + " and " + parts[-1]
+        return f"{self.line} - {said} wait on it."
+
+
+def waits_on(result: CheckResult) -> str:
+    """The key of the unimplemented function a failed check waits on ("" when it failed for another reason)."""
+    f = result.failure
+    if result.passed or f is None or f.kind != "not_implemented":
+        return ""
+    return f"{result.assignment}\0{f.seen}"
+
+
+def waiting(results: Iterable[CheckResult]) -> list[Waiting]:
+    """The functions not implemented yet, each once with the checks that wait on it, in grading order: the views
+    show one line per function instead of one message per check (the points are those of :func:`totals`)."""
+    groups: dict[str, list[CheckResult]] = {}
+    for r in results:
+        key = waits_on(r)
+        if key:
+            groups.setdefault(key, []).append(r)
+    out = []
+    for checks in groups.values():
+        f = checks[0].failure
+        line = f.seen.strip().rstrip(".") or "Not implemented yet"
+        out.append(Waiting(checks[0].assignment, line, f.function, f.hint, tuple(checks)))
+    return out
 
 
 def by_exercise(results: Iterable[CheckResult]) -> dict[tuple[str, str], list[CheckResult]]:

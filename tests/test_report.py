@@ -196,11 +196,70 @@ def test_results_json_holds_the_checks_as_data_and_its_schema_guards_hidden_valu
         jsonschema.validate(leaked, schema)
 
 
-def test_a_failure_repeated_by_consecutive_checks_shows_once_in_the_report_only(tmp_path, capsys):
+def test_a_function_not_implemented_yet_shows_once_with_its_points(tmp_path, capsys):
     views = _views(_mixed_run(), tmp_path, capsys)
-    assert views["html"].count("Not implemented yet") == 1 and views["html"].count("Same message as above.") == 1
-    for view in ("terminal", "markdown", "notebook"):
-        assert views[view].count("Not implemented yet") == 2, view
+    line = "Not implemented yet: fit (linear_neuron.py) - 3 points of ex2 wait on it."
+    assert views["terminal"].count("Not implemented yet") == 1 and line in views["terminal"]
+    assert views["html"].count("Not implemented yet") == 1 and line in views["html"]
+    assert views["html"].count("Waits on <code>fit</code>") == 2   # each check's row, without the message
+    doc = to_gradescope(_mixed_run())
+    assert line in doc["output"]
+    stubs = [t for t in doc["tests"] if t["extra_data"].get("failure", {}).get("kind") == "not_implemented"]
+    assert len(stubs) == 2 and all(t["output"].count("\n") == 0 and "Not implemented yet" in t["output"]
+                                   for t in stubs)
+    assert views["notebook"].count("Not implemented yet") == 2
+
+
+def test_every_view_shows_the_handout_section_of_a_failed_convention(tmp_path, capsys):
+    rule = "y has shape (n,), not (n, 1) (handout: Exercise 1)"
+    long_seen = "\n".join(f"row {i}: " + "9" * 90 for i in range(400))   # pushes everything after it out of a cap
+    run = GradingRun((_result("linear_neuron", "ex1", "test_rule", 0, 2,
+                              failure=Failure("wrong", "x" * 5000, long_seen, "look at y", convention=rule)),
+                      _result("linear_neuron", "ex1", "test_rule_hidden", 0, 1, hidden=True,
+                              failure=Failure("wrong", SECRET, long_seen, "look at y", convention=rule))), 1.0)
+    views = _views(run, tmp_path, capsys)
+    for view in ("terminal", "markdown", "html"):
+        flat = " ".join(views[view].split())
+        assert flat.count("(handout: Exercise 1)") == 2, view
+        assert SECRET not in views[view], view
+
+
+def _stub_functions() -> set[tuple[str, str]]:
+    """(file, function) of every function of the stubs whose body raises NotImplementedError()."""
+    import ast
+    found = set()
+    for path in sorted((KIT_ROOT / "student_template").glob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and any(
+                    isinstance(n, ast.Raise) and "NotImplementedError" in ast.unparse(n) for n in ast.walk(node)):
+                found.add((path.name, node.name))
+    return found
+
+
+def test_stub_grading_shows_one_line_per_unimplemented_function_and_the_same_points(tmp_path):
+    results = tmp_path / "stub.json"
+    proc = subprocess.run([sys.executable, "-m", "autograder", "grade", "--submission", "student_template",
+                           "--no-report", "--results", str(results)], cwd=KIT_ROOT, capture_output=True, text=True,
+                          timeout=600, env={**os.environ, "PYTHONPATH": str(KIT_ROOT)})
+    assert proc.returncode == 0, proc.stderr
+    doc = json.loads(results.read_text())
+    back = from_gradescope(doc)
+    assert doc["score"] == 0 and all(not r.passed and r.failure.kind == "not_implemented" for r in back)
+    reached = {(r.failure.where.split(":")[0].split(",")[0], r.failure.function, r.failure.seen) for r in back}
+    stubs = _stub_functions()
+    assert {(file, fn) for file, fn, _ in reached} <= stubs
+    lines = [line for line in proc.stdout.splitlines() if "Not implemented yet" in line]
+    assert len(lines) == len(reached) == len({seen for *_, seen in reached}), lines
+    for file, function, seen in reached:
+        assert sum(seen.rstrip(".") in line for line in lines) == 1, seen
+    assert len(proc.stdout.splitlines()) < 150   # was about 300 lines, one message per check
+    config = cfg.load()
+    top = sum(c.points for a in config.assignments.values() for c in a.checks() if c.visibility == "visible")
+    table = proc.stdout.splitlines()
+    total = next(line for line in table if line.startswith("Total"))
+    assert total.split()[-3:] == ["0", "/", f"{top:g}"] == ["0", "/", f"{sum(t['max_score'] for t in doc['tests']):g}"]
+    for t in doc["tests"]:
+        assert t["output"].startswith("**Not implemented yet:**") and "\n" not in t["output"], t
 
 
 # --- Chromium through chromedriver's W3C WebDriver API (plain HTTP, standard library only) -------------------
