@@ -1,6 +1,7 @@
-"""The bug zoo: every mutant loses points in its exercise with a message naming the mistake; every alternative
-keeps full marks. Judged in-process (the same check code as a sandboxed grading, without its start-up): a mutant
-by its exercise's checks, hidden ones included; an alternative by all of its assignment's checks."""
+"""The bug zoo: every mutant loses points in its exercise with a message naming the mistake, and if it loses hidden
+points it also fails a visible check there (visible first, issue 13: :mod:`tests.test_visible_first`); every
+alternative keeps full marks. Judged in-process (the same check code as a sandboxed grading, without its start-up):
+a mutant by its exercise's checks, hidden ones included; an alternative by all of its assignment's checks."""
 from __future__ import annotations
 
 import importlib
@@ -10,6 +11,7 @@ import pytest
 from autograder.config import assignment_names
 from autograder.zoo import build_source
 from tests.conftest import judge_in_process
+from tests.test_visible_first import assert_visible_first
 
 
 def _zoo(kind: str):
@@ -23,7 +25,7 @@ def _zoo(kind: str):
 
 
 @pytest.mark.parametrize("assignment, mutant", list(_zoo("MUTANTS")))
-def test_mutant_loses_points_in_its_exercise(assignment, mutant, submission):
+def test_mutant_loses_points_in_its_exercise_and_visibly_first(assignment, mutant, submission):
     folder = submission({f"{assignment}.py": build_source(assignment, mutant)})
     results = judge_in_process(folder, assignment, exercise=mutant.exercise)
     assert results, f"no check of {assignment} {mutant.exercise} ran"
@@ -33,6 +35,8 @@ def test_mutant_loses_points_in_its_exercise(assignment, mutant, submission):
     assert any(mutant.says.lower() in o.lower() for o in outputs), (
         f"mutant {mutant.name}: no failing {mutant.exercise} check says {mutant.says!r}; outputs were:\n"
         + "\n---\n".join(outputs))
+    # Visible first: judged on the same verdicts, so the zoo is judged once.
+    assert_visible_first(f"{assignment} mutant {mutant.name} ({mutant.why}, {mutant.exercise})", results)
 
 
 @pytest.mark.parametrize("assignment, alternative", list(_zoo("ALTERNATIVES")))

@@ -664,16 +664,17 @@ def test_sgd_steps_on_one_random_example(student, rng, thresholds):
     y = f32(np.array([0.5, -1.0, 2.0, 0.75, 3.0]))
     a0, b0, lr, runs = 0.5, 0.25, 0.125, int(thresholds["sgd_runs"])
     # The probe only returns the parameters each fit left behind; every one is judged here against the exact step
-    # on each single example, so no reported value can earn a point without being that step.
+    # on each single example (replayed against central differences of that example's loss), so no reported value
+    # can earn a point without being that step.
     out = student.probe("fits_from_one_start", "LinearNeuron1D", x, y, {"a": a0, "b": b0}, runs,
                         lr=lr, epochs=1, mode="sgd", batch_size=3)
-    single = [oracle.trajectory_1d(x[i:i + 1], y[i:i + 1], a0, b0, lr, 1)[-1] for i in range(len(x))]
+    single = [_CentralDifferences(x[i:i + 1], y[i:i + 1]).replay(a0, b0, lr, 1)[-1] for i in range(len(x))]
     picked = set()
     for run in range(runs):
         seen = (float(out["params"]["a"][run]), float(out["params"]["b"][run]))
         matches = [i for i in range(len(x)) if _close(seen, single[i], thresholds)]
         if not matches:
-            batch_size = _close(seen, oracle.trajectory_1d(x, y, a0, b0, lr, 1)[-1], thresholds)
+            batch_size = _close(seen, _CentralDifferences(x, y).replay(a0, b0, lr, 1)[-1], thresholds)
             fail("the update computed on ONE example (x[i], y[i]) with i drawn at random",
                  f"(a, b) = ({fmt(seen[0])}, {fmt(seen[1])}) after one SGD step, which is no single example's step",
                  f"in sgd mode idx holds one random index (handout: {mistakes.EXERCISE_4})"
@@ -1018,34 +1019,49 @@ def test_standardised_house_features_train_at_learning_rates_up_to_one(student, 
                     "check the averages (1/n) in the gradients")
 
 
+def _expect_the_largest_stable_lr(student, name: str, features: np.ndarray, y: np.ndarray, candidates: tuple,
+                                  critical: float, epochs: int) -> None:
+    """largest_stable_lr on ``features`` returns the largest candidate below the stability edge ``critical``."""
+    if any(critical / STABILITY_GAP < lr < critical * STABILITY_GAP for lr in candidates):
+        raise RuntimeError(f"candidate too close to the stability edge {critical:g}")  # the grader's premise
+    expected = max(lr for lr in candidates if lr < critical)
+    seen = as_float(student.largest_stable_lr(features, y, list(candidates), epochs=epochs),
+                    "largest_stable_lr(...)")
+    if np.isclose(seen, expected, rtol=CANDIDATE_RTOL, atol=0):
+        return
+    stable = [lr for lr in candidates if lr < critical]
+    if seen in stable:
+        hint = ("that candidate is stable but not the largest stable one: the candidates come in any order, so try "
+                f"every candidate and keep the maximum of those that qualify (handout: {mistakes.EXERCISE_6})")
+    elif seen in candidates:
+        hint = ("that candidate diverges: training must give a history that is all finite AND whose last value "
+                "is no larger than its first (use batch mode, `epochs` iterations, a fresh LinearNeuron each)")
+    else:
+        hint = "return one of the candidates (the largest one that qualifies), as a float"
+    fail(f"{fmt(expected)}: the largest candidate below 2 / lambda_max = {fmt(critical, 3)} on the {name} features, "
+         f"among {fmt(list(candidates))}", fmt(seen), hint)
+
+
+def test_largest_stable_lr_picks_the_largest_stable_candidate(student, thresholds):
+    """largest_stable_lr returns the largest stable candidate, whatever their order (standardised house features
+    of the learning-rate ladder)"""
+    X, y = _ladder_data()
+    expected = EXPECTED["ladder"]
+    _expect_the_largest_stable_lr(student, f"standardised {', '.join(LADDER_FEATURES)}", _rescaled(X, expected), y,
+                                  (0.5, 0.01, 3.0, 1.0, 0.1), expected["critical"], int(thresholds["stable_lr_epochs"]))
+
+
 def test_largest_stable_lr_finds_the_stability_edge(student, thresholds):
     """largest_stable_lr picks the largest converging rate: about 1e-10 on raw house features, 0.1 to 1 once
     standardised"""
     X, y, _ = datasets.house_features()
     X_std = oracle.standardised(X)[0]
-    cases = (("raw", X, (1e-9, 1e-12, 1e-10, 1e-8, 1e-11)),
-             ("standardised", X_std, (1.0, 0.01, 0.3, 0.5, 0.1)))
+    cases = (("raw house", X, (1e-9, 1e-12, 1e-10, 1e-8, 1e-11)),
+             ("standardised house", X_std, (1.0, 0.01, 0.3, 0.5, 0.1)))
     epochs = int(thresholds["stable_lr_epochs"])
     for name, features, candidates in cases:
-        critical = oracle.critical_rate_multi(features)
-        if any(critical / STABILITY_GAP < lr < critical * STABILITY_GAP for lr in candidates):
-            raise RuntimeError(f"candidate too close to the stability edge {critical:g}")  # the grader's premise
-        expected = max(lr for lr in candidates if lr < critical)
-        seen = as_float(student.largest_stable_lr(features, y, list(candidates), epochs=epochs),
-                        "largest_stable_lr(...)")
-        if np.isclose(seen, expected, rtol=CANDIDATE_RTOL, atol=0):
-            continue
-        stable = [lr for lr in candidates if lr < critical]
-        if seen in stable:
-            hint = ("that candidate is stable but not the largest stable one: try every candidate (in any order) and "
-                    "keep the maximum of those that qualify")
-        elif seen in candidates:
-            hint = ("that candidate diverges: training must give a history that is all finite AND whose last value "
-                    "is no larger than its first (use batch mode, `epochs` iterations, a fresh LinearNeuron each)")
-        else:
-            hint = "return one of the candidates (the largest one that qualifies), as a float"
-        fail(f"a rate near 2 / lambda_max = {fmt(critical, 3)} on the {name} features, among {fmt(list(candidates))}",
-             fmt(seen), hint)
+        _expect_the_largest_stable_lr(student, name, features, y, candidates, oracle.critical_rate_multi(features),
+                                      epochs)
 
 
 def test_largest_stable_lr_raises_when_no_candidate_is_stable(student):
