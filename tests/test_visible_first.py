@@ -16,14 +16,14 @@ def visible_first_violation(name: str, results: list) -> str | None:
     """None when ``results`` (one exercise's check results, hidden included) respect visible first: either no
     hidden check fails, or some visible check fails too. Otherwise the message that names the mutant and the
     hidden checks that alone catch it."""
-    hidden_failed = [r.name for r in results if r.hidden and not r.passed]
-    visible_failed = [r.name for r in results if not r.hidden and not r.passed]
+    hidden_failed = [r.check_id for r in results if r.hidden and not r.passed]
+    visible_failed = [r.check_id for r in results if not r.hidden and not r.passed]
     if not hidden_failed or visible_failed:
         return None
-    visible = [r.name for r in results if not r.hidden]
-    return (f"visible first: {name} loses hidden points in {', '.join(hidden_failed)} while every visible check of "
-            f"its exercise passes ({', '.join(visible) or 'there is none'}): add a visible sibling (the same "
-            "property on the public data or fixed inputs), or make the check visible")
+    visible = sum(not r.hidden for r in results)
+    return (f"visible first: {name} loses hidden points in {', '.join(hidden_failed)} while all {visible} visible "
+            "checks of its exercise pass: add a visible sibling (the same property on the public data or fixed "
+            "inputs), or make the check visible")
 
 
 def assert_visible_first(name: str, results: list) -> None:
@@ -31,8 +31,8 @@ def assert_visible_first(name: str, results: list) -> None:
     assert message is None, message
 
 
-def _result(name: str, hidden: bool, passed: bool):
-    return SimpleNamespace(name=name, hidden=hidden, passed=passed)
+def _result(check_id: str, hidden: bool, passed: bool):
+    return SimpleNamespace(check_id=check_id, hidden=hidden, passed=passed)
 
 
 @pytest.mark.parametrize("results, ok", [
@@ -46,4 +46,4 @@ def test_visible_first_flags_a_mistake_only_hidden_checks_catch(results, ok):
     message = visible_first_violation("some_mutant", results)
     assert (message is None) == ok
     if not ok:
-        assert "some_mutant" in message and "h" in message
+        assert "some_mutant" in message and "loses hidden points in h " in message
