@@ -487,14 +487,21 @@ def test_fit_1d_reaches_the_least_squares_mae_on_abalone(student, thresholds):
     neuron = student.LinearNeuron1D()
     neuron.fit(x, y, lr=lr, epochs=epochs)
     a, b = _params_1d(neuron)
-    mae = float(np.mean(np.abs(a * x + b - y)))
+    _expect_mae_near_least_squares(float(np.mean(np.abs(a * x + b - y))), best, thresholds, epochs=epochs, lr=lr,
+                                   params=f" with a = {fmt(a)}, b = {fmt(b)}",
+                                   hint="with lr below 2 / lambda_max (about 1.57 here) batch gradient descent "
+                                        "converges to the least squares line: check the update rule and that fit "
+                                        "runs `epochs` iterations")
+
+
+def _expect_mae_near_least_squares(mae: float, best: float, thresholds, *, epochs: int, lr: float, params: str,
+                                   hint: str) -> None:
+    """Training on abalone ends within mae_tolerance of the least-squares MAE ``best``."""
     limit = (1 + thresholds["mae_tolerance"]) * best
     expect(np.isfinite(mae) and mae <= limit,
            expected=f"MAE at most {fmt(limit, 4)} rings (least squares reaches {fmt(best, 4)}) after {epochs} "
                     f"epochs with lr = {lr}",
-           seen=f"MAE {fmt(mae, 4)} with a = {fmt(a)}, b = {fmt(b)}",
-           hint="with lr below 2 / lambda_max (about 1.57 here) batch gradient descent converges to the least "
-                "squares line: check the update rule and that fit runs `epochs` iterations")
+           seen=f"MAE {fmt(mae, 4)}{params}", hint=hint)
 
 
 # =================================================================================================================
@@ -948,14 +955,10 @@ def test_multi_neuron_reaches_the_least_squares_mae_on_abalone(student, threshol
     neuron = student.LinearNeuron()
     _fit_explaining_shape_errors(lambda: neuron.fit(X, y, lr=lr, epochs=epochs))
     w, b = _params(neuron, X.shape[1])
-    mae = float(np.mean(np.abs(X @ w + b - y)))
-    limit = (1 + thresholds["mae_tolerance"]) * best
-    expect(np.isfinite(mae) and mae <= limit,
-           expected=f"MAE at most {fmt(limit, 4)} rings (least squares: {fmt(best, 4)}) after {epochs} epochs, "
-                    f"lr = {lr}",
-           seen=f"MAE {fmt(mae, 4)}",
-           hint="batch gradient descent with the handout's update rule converges to the least squares fit here: "
-                "check the weight gradient (one average per feature) and that fit runs `epochs` iterations")
+    _expect_mae_near_least_squares(float(np.mean(np.abs(X @ w + b - y))), best, thresholds, epochs=epochs, lr=lr,
+                                   params="", hint="batch gradient descent with the handout's update rule "
+                                   "converges to the least squares fit here: check the weight gradient (one "
+                                   "average per feature) and that fit runs `epochs` iterations")
 
 
 # =================================================================================================================
