@@ -77,6 +77,9 @@ MUTANTS = [
                                                               "            losses.append(mse_loss(y, a))\n")],
            why="losses recorded every 10 epochs only"),
     # ex5: backpropagation
+    Mutant("cache_without_pre_activations", exercise="ex5", says="self.cache with the keys",
+           replace=[('            self.cache[f"z{l}"] = z\n', '')],
+           why="forward keeps only the activations; the handout's cache holds every layer's z and a"),
     Mutant("backward_sign_error", exercise="ex5", says="(y_hat - y), not (y - y_hat)",
            replace=[(DELTA_OUT, "        delta = 2.0 * (y - a_out) / a_out.size * sigmoid_derivative(a_out)\n")],
            why="the chapter's 'be careful with derivative signs'"),
