@@ -150,12 +150,14 @@ def fit_cubic(seed: int = 0) -> nn.Module:
 
     The grader measures R^2 of the returned model on its own points drawn uniformly from [-2, 2] (inputs of
     shape (n, 1), float32) and requires at least 0.98; training must finish within 30 s on one CPU core.
-    A linear model cannot get there: y = x^3 bends.
+    A linear model cannot get there: y = x^3 bends. Return the network you trained: standard torch.nn layers
+    (make_mlp's, or a CubicNet of exercise 6) whose parameters moved from their initial values.
     """
     x, y = make_cubic_data(1000, seed)
     torch.manual_seed(seed)  # the same initial weights at every run
-    # TODO: a model from make_mlp (how many hidden units?), a loss, an optimiser (SGD, or torch.optim.Adam, which
-    # copes better with targets as large as x^3), and the four steps for a few hundred to a few thousand epochs.
+    # TODO: a model from make_mlp or CubicNet (how many hidden units?), a loss, an optimiser (SGD, or
+    # torch.optim.Adam, which copes better with targets as large as x^3), and the four steps for a few hundred to a
+    # few thousand epochs.
     # Training data are sparse near |x| = 2: look at your fit there before you submit (see the handout).
     ### BEGIN SOLUTION
     model = make_mlp(1, hidden=64)
@@ -168,3 +170,30 @@ def fit_cubic(seed: int = 0) -> nn.Module:
         optimizer.step()
     return model
     ### END SOLUTION
+
+
+# --- Exercise 6: the MLP as a subclass of nn.Module --------------------------------------------------------------
+
+class CubicNet(nn.Module):
+    """The MLP for y = x^3 written as the notebook writes it: a subclass of ``nn.Module`` whose ``__init__``
+    registers Linear(1, hidden), a non-linearity and Linear(hidden, 1) as attributes, and whose ``forward`` applies
+    them in that order. It has 3 * hidden + 1 parameters (hidden weights and hidden biases into the hidden layer,
+    hidden weights and one bias into the output)."""
+
+    def __init__(self, hidden: int = 64) -> None:
+        """Create the three layers and register them: assign each module to an attribute of ``self``."""
+        super().__init__()  # first: nn.Module's bookkeeping must exist before a layer is assigned to self
+        # TODO: three attributes holding modules: the first Linear, the non-linearity (a module such as nn.ReLU,
+        # not the function torch.relu: a function is not registered), the second Linear. Use the hidden argument.
+        ### BEGIN SOLUTION
+        self.fc1 = nn.Linear(1, hidden)
+        self.relu = nn.ReLU()
+        self.fc2 = nn.Linear(hidden, 1)
+        ### END SOLUTION
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """x of shape (n, 1), float32 -> predictions of shape (n, 1): the registered layers, in order."""
+        # TODO: one line; call the modules (self.layer(x)), never their .forward directly.
+        ### BEGIN SOLUTION
+        return self.fc2(self.relu(self.fc1(x)))
+        ### END SOLUTION

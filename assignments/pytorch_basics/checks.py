@@ -618,6 +618,9 @@ CUBIC_LAYERS = ("Linear", "ReLU", "ReLU6", "LeakyReLU", "PReLU", "ELU", "SELU", 
 AGREEMENT_RTOL = 1e-4
 #: A parameter "moved" from its initial value by more than this (an untrained layer is bit-identical to it).
 MOVED_ATOL = 1e-6
+#: Activations a forward may apply as a function instead of a registered module (torch.relu, F.tanh, ...): tried in
+#: turn between the two Linear layers to name that mistake.
+FUNCTIONAL = ("ReLU", "Tanh", "Sigmoid", "LeakyReLU", "ELU", "GELU", "SiLU", "Softplus")
 
 
 def _rebuild(layers: list[dict]) -> tuple[list[Any], str | None]:
@@ -689,6 +692,56 @@ def _evaluate(modules: list[Any], x: np.ndarray) -> np.ndarray:
     return out.numpy()
 
 
+def _standard(layer: dict) -> str | None:
+    """The layer's torch.nn class name when it is one of CUBIC_LAYERS itself (not a class of the same name defined
+    elsewhere, nor a subclass), else None."""
+    import torch.nn as nn
+
+    cls = getattr(nn, layer["type"], None) if layer["type"] in CUBIC_LAYERS else None
+    same = cls is not None and (cls.__module__, cls.__qualname__) == (layer["module"], layer["qualname"])
+    return layer["type"] if same else None
+
+
+def _functional_activation(layers: list[dict], x: np.ndarray, pred: np.ndarray) -> str | None:
+    """The activation (a FUNCTIONAL name) that, applied between the model's two Linear layers (rebuilt here from their
+    parameters), gives the model's own predictions: the model applies it as a function, not as a registered module.
+    None when the model has no two Linear layers of chainable sizes, or when no such activation explains pred."""
+    import torch.nn as nn
+
+    linears = [layer for layer in layers if _standard(layer) == "Linear"]
+    if len(linears) != 2 or len(layers) != 2:
+        return None
+    modules, problem = _rebuild(linears)
+    if problem:
+        return None
+    first, second = modules
+    if first.out_features != second.in_features:
+        first, second = second, first
+    if first.out_features != second.in_features:
+        return None
+    pred = np.ravel(pred)
+    for name in FUNCTIONAL:
+        mine = _evaluate([first, getattr(nn, name)().double(), second], x).reshape(-1)
+        if mine.shape == pred.shape and close(pred, mine, rtol=AGREEMENT_RTOL,
+                                              atol=AGREEMENT_RTOL * (1.0 + float(np.max(np.abs(mine), initial=0.0)))):
+            return name
+    return None
+
+
+def _rebuilt_output(layers: list[dict], x: np.ndarray, pred: np.ndarray) -> tuple[bool, np.ndarray]:
+    """(whether the network rebuilt from ``layers`` gives pred on x in one of the orders :func:`_orders` tries, its
+    output in the last order tried). The layers must be rebuildable (:func:`_rebuild` said no problem)."""
+    modules, _ = _rebuild(layers)
+    pred = np.ravel(pred)
+    mine = np.array([])
+    for order in _orders(layers):
+        mine = _evaluate([modules[i] for i in order], x).reshape(-1)
+        if mine.shape == pred.shape and close(pred, mine, rtol=AGREEMENT_RTOL,
+                                              atol=AGREEMENT_RTOL * (1.0 + float(np.max(np.abs(mine), initial=0.0)))):
+            return True, mine
+    return False, mine
+
+
 def _initial_parameters(layers: list[dict], seed: int) -> list[np.ndarray]:
     """The parameters the same layers get when built in registration order right after torch.manual_seed(seed)
     (float32, as nn layers are made), without touching this process's own random state."""
@@ -758,7 +811,7 @@ def _expect_cubic_fit(student, thresholds, seed: int, x: np.ndarray) -> None:
              f"parameters of your own: {', '.join(facts['stray'][:5])}",
              "build the network from torch.nn layers (nn.Linear, activations); fit_cubic's model must be made of "
              "them (see the handout)", convention=trained)
-    modules, problem = _rebuild(facts["layers"])
+    _, problem = _rebuild(facts["layers"])
     if problem:
         kinds = ", ".join(layer["type"] for layer in facts["layers"][:8]) or "none"
         fail("a network made of standard torch.nn layers (Linear and activations such as ReLU or Tanh)",
@@ -769,16 +822,15 @@ def _expect_cubic_fit(student, thresholds, seed: int, x: np.ndarray) -> None:
     pred = pred.reshape(-1)
     expect(bool(np.all(np.isfinite(pred))), expected="finite predictions", seen=fmt(pred),
            hint="training diverged: lower the learning rate")
-    for order in _orders(facts["layers"]):
-        mine = _evaluate([modules[i] for i in order], x).reshape(-1)
-        agree = close(pred, mine, rtol=AGREEMENT_RTOL,
-                      atol=AGREEMENT_RTOL * (1.0 + float(np.max(np.abs(mine), initial=0.0))))
-        if agree:
-            break
+    agree, mine = _rebuilt_output(facts["layers"], x, pred)
     if not agree:
-        fail("the model's output = its layers applied in the order they are registered",
-             f"the model's own output differs from its layers' by up to {fmt(float(np.max(np.abs(pred - mine))))}"
-             if mine.shape == pred.shape else f"the layers give shape {mine.shape}",
+        expected = "the model's output = its layers applied in the order they are registered"
+        seen = (f"the model's own output differs from its layers' by up to {fmt(float(np.max(np.abs(pred - mine))))}"
+                if mine.shape == pred.shape else f"the layers give shape {mine.shape}")
+        found = _functional_activation(facts["layers"], x, pred)
+        if found:
+            fail_as(mistakes.CATALOGUE["fit_cubic_activation_not_registered"], expected, seen, found=found)
+        fail(expected, seen,
              "your model's forward does not compute its layers in the order they are registered: forward must "
              "apply each layer once, in the order they were created in __init__ (or use nn.Sequential), and "
              "nothing else", convention=trained)
@@ -805,3 +857,182 @@ def test_fit_cubic_with_another_seed(student, rng, thresholds):
     ends = [-HELD_OUT_RANGE, HELD_OUT_RANGE]
     x = np.concatenate([ends, rng.uniform(-HELD_OUT_RANGE, HELD_OUT_RANGE, size=HELD_OUT_POINTS - 2)])
     _expect_cubic_fit(student, thresholds, 1, f32(x.reshape(-1, 1)))
+
+
+# --- ex6: CubicNet, the MLP as a subclass of nn.Module -----------------------------------------------------------
+
+#: CubicNet's default hidden size: the contract's CubicNet(hidden=64).
+CUBIC_NET_HIDDEN = 64
+#: A second hidden size for the visible checks: small (messages show its sizes whole), and not a size one hard-codes.
+CUBIC_NET_OTHER_HIDDEN = 5
+#: Rows of the visible forward check's input: a batch, small enough to judge instantly.
+CUBIC_NET_ROWS = 50
+#: (hidden, rows) of the hidden check: one hidden unit and one example, odd sizes, a large batch.
+CUBIC_NET_SIZES = ((1, 1), (7, 5), (33, 300))
+#: The registered non-linearities a CubicNet may use: fit_cubic's standard activations (PReLU's own parameter
+#: breaks the count 3 * hidden + 1, which its check then says).
+NONLINEARITIES = tuple(k for k in CUBIC_LAYERS if k not in ("Linear", "Identity", "Dropout", "BatchNorm1d"))
+#: How the base class nn.Sequential shows in a class's MRO.
+SEQUENTIAL = "torch.nn.modules.container.Sequential"
+
+
+def _linear_sizes(layers: list[dict]) -> list[tuple[Any, Any]]:
+    """(in_features, out_features) of the standard Linear layers, in registration order."""
+    return [(layer["settings"].get("in_features"), layer["settings"].get("out_features"))
+            for layer in layers if _standard(layer) == "Linear"]
+
+
+def _parameter_count(facts: dict) -> int:
+    """Every parameter the model holds, counted from the arrays extracted from its layers (and any stray one)."""
+    return sum(int(np.size(v)) for layer in facts["layers"] for v in layer["parameters"].values()) + \
+        int(facts["stray_size"])
+
+
+def _cubic_net_call(hidden: int | None) -> str:
+    return "CubicNet()" if hidden is None else f"CubicNet(hidden={hidden})"
+
+
+def _cubic_net(student, hidden: int | None = None, x: np.ndarray | None = None) -> dict:
+    """What CubicNet() (or CubicNet(hidden=hidden)) built, described by the probe (with its output on x, if given),
+    after checking the name exists and built an nn.Module."""
+    facts = student.probe("cubic_net_facts", hidden, x)
+    rule = mistakes.CUBIC_NET
+    if not facts["found"]:
+        fail("a class CubicNet in pytorch_basics.py", "no name CubicNet",
+             "keep the class name CubicNet and its signature CubicNet(hidden=64)", convention=rule)
+    if not facts["is_module"]:
+        fail(f"{_cubic_net_call(hidden)} to build an nn.Module", f"a {facts['type']}",
+             "CubicNet is a subclass of nn.Module: calling the class builds the network", convention=rule)
+    return facts
+
+
+def _expect_registered_layers(facts: dict, hidden: int, call: str, x: np.ndarray | None = None) -> None:
+    """Linear(1, hidden) and Linear(hidden, 1) among the registered leaf modules, and a standard non-linearity."""
+    layers, rule = facts["layers"], mistakes.CUBIC_NET
+    sizes = _linear_sizes(layers)
+    kinds = ", ".join(layer["type"] for layer in layers[:8]) or "no modules"
+    expected = f"Linear(1, {hidden}), a non-linearity and Linear({hidden}, 1) registered in {call}"
+    wanted = sorted([(1, hidden), (hidden, 1)])
+    if sorted(s for s in sizes if s in wanted) != wanted:
+        if len(sizes) == 2 and sizes[0][0] == 1 and sizes[-1][1] == 1 and sizes[0][1] == sizes[-1][0]:
+            fail_as(mistakes.CATALOGUE["cubic_net_ignores_hidden"], expected,
+                    f"Linear{sizes[0]} and Linear{sizes[1]}", found=sizes[0][1], hidden=hidden)
+        fail(expected, f"the registered modules: {kinds}" + (f" (Linear sizes {sizes})" if sizes else ""),
+             "assign each layer to an attribute of self in __init__ (a layer kept in a plain list or created inside "
+             "forward is not registered), a torch.nn.Linear from 1 input to hidden units and one from hidden units "
+             "to 1 output", convention=rule)
+    if any(_standard(layer) in NONLINEARITIES for layer in layers):
+        return
+    seen = f"the registered modules: {kinds}"
+    if x is not None and facts["out"] is not None and facts["out"].get("values") is not None:
+        found = _functional_activation(layers, x, as_array(facts["out"]["values"], "CubicNet's output"))
+        if found:
+            fail_as(mistakes.CATALOGUE["activation_not_registered"], expected, seen, found=found)
+    if sum(1 for layer in layers if _standard(layer) is None) == 0:
+        fail_as(mistakes.CATALOGUE["cubic_net_without_nonlinearity"], expected, seen)
+    fail(expected, seen, "the non-linearity is one of torch.nn's activation modules (nn.ReLU, nn.Tanh, nn.Sigmoid, "
+         "...), registered in __init__: the grader rebuilds your network from torch.nn's own layers",
+         convention=rule)
+
+
+def _expect_parameter_count(facts: dict, hidden: int, call: str) -> None:
+    count, wanted = _parameter_count(facts), 3 * hidden + 1
+    if count == wanted:
+        return
+    expected, seen = f"3 * {hidden} + 1 = {wanted} parameters in {call}", f"{count} parameters"
+    sizes = _linear_sizes(facts["layers"])
+    if len(sizes) == 2 and sizes[0][0] == 1 and sizes[-1][1] == 1 and sizes[0][1] == sizes[-1][0] != hidden:
+        fail_as(mistakes.CATALOGUE["cubic_net_ignores_hidden"], expected, seen, found=sizes[0][1], hidden=hidden)
+    fail(expected, seen, "hidden weights and hidden biases into the hidden layer, hidden weights and one bias into "
+         "the output: both Linear layers keep their bias, and nothing else has parameters (no nn.Parameter of your "
+         "own, no activation with parameters such as PReLU)", convention=mistakes.CUBIC_NET)
+
+
+def _expect_forward_is_its_layers(facts: dict, x: np.ndarray, call: str) -> None:
+    """forward maps x, (n, 1) float32, to an (n, 1) float32 tensor equal to the network rebuilt from its layers."""
+    rule, n = mistakes.CUBIC_NET, len(x)
+    out = facts["out"]
+    if out is None or not out["is_tensor"]:
+        fail(f"{call}(x) to return a torch tensor", f"a {out['type'] if out else 'nothing'}",
+             "forward returns the output of the last layer, a tensor", convention=rule)
+    if out["shape"] != [n, 1]:
+        expected, seen = f"{call}(x) of shape ({n}, 1) for x of shape ({n}, 1)", f"shape {tuple(out['shape'])}"
+        if out["shape"] == [n]:
+            fail_as(mistakes.CATALOGUE["cubic_net_output_not_a_column"], expected, seen)
+        fail(expected, seen, "forward maps an (n, 1) input to (n, 1) predictions, one row per example",
+             convention=rule)
+    if out["dtype"] != "float32":
+        fail(f"{call}(x) of dtype float32 for a float32 x", f"dtype {out['dtype']}",
+             "keep nn.Linear's float32 weights: nothing in forward needs another dtype", convention=rule)
+    _, problem = _rebuild(facts["layers"])
+    if problem:
+        kinds = ", ".join(layer["type"] for layer in facts["layers"][:8]) or "none"
+        fail("registered layers that are torch.nn's own (Linear and an activation such as ReLU or Tanh)",
+             f"{problem} (the modules: {kinds})",
+             "build CubicNet from torch.nn's layers: the grader rebuilds your network from them and compares its "
+             "output with your forward's", convention=rule)
+    pred = as_array(out["values"], f"{call}(x)").reshape(-1)
+    expect(bool(np.all(np.isfinite(pred))), expected="finite outputs", seen=fmt(pred),
+           hint="a freshly built network gives finite outputs on finite inputs: look at what forward computes")
+    agree, mine = _rebuilt_output(facts["layers"], x, pred)
+    if agree:
+        return
+    expected = f"{call}(x) = its layers applied in turn (Linear, non-linearity, Linear), computed from their weights"
+    seen = (f"outputs that differ from its layers' by up to {fmt(float(np.max(np.abs(pred - mine))))}"
+            if mine.shape == pred.shape else f"its layers give shape {mine.shape}")
+    found = _functional_activation(facts["layers"], x, pred)
+    if found:
+        fail_as(mistakes.CATALOGUE["activation_not_registered"], expected, seen, found=found)
+    fail_as(mistakes.CATALOGUE["cubic_net_forward_not_its_layers"], expected, seen)
+
+
+def test_cubic_net_is_an_nn_module_subclass_of_your_own(student):
+    """CubicNet is a class of your own, a subclass of nn.Module (not an nn.Sequential)"""
+    # What the name is and what it built are read in the worker; the layers and what they compute are judged here by
+    # the other checks of this exercise, so a class that misreports its bases gains these points only.
+    facts = _cubic_net(student)
+    expected = "class CubicNet(nn.Module) written in pytorch_basics.py, CubicNet() an instance of it"
+    mistake = mistakes.CATALOGUE["cubic_net_not_own_subclass"]
+    if not facts["is_class"]:
+        fail_as(mistake, expected, f"CubicNet is a {facts['what']} that returns a {facts['type']}")
+    if SEQUENTIAL in facts["mro"]:
+        fail_as(mistake, expected, f"CubicNet() is a {facts['type']}, a subclass of nn.Sequential")
+    if not facts["same_class"]:
+        fail_as(mistake, expected, f"CubicNet() returned a {facts['type']}, not a CubicNet")
+    if facts["defined_in"] != facts["module"]:
+        fail(expected, f"a class defined in {facts['defined_in']}",
+             "write the class in pytorch_basics.py itself, class CubicNet(nn.Module) with __init__ and forward",
+             convention=mistakes.CUBIC_NET)
+
+
+def test_cubic_net_registers_linear_nonlinearity_linear(student, rng):
+    """CubicNet() registers Linear(1, 64), a non-linearity and Linear(64, 1) as submodules"""
+    x = f32(rng.normal(size=(CUBIC_NET_ROWS, 1)))
+    facts = _cubic_net(student, None, x)
+    _expect_registered_layers(facts, CUBIC_NET_HIDDEN, _cubic_net_call(None), x)
+
+
+def test_cubic_net_has_3_hidden_plus_1_parameters(student):
+    """CubicNet() has 3 * 64 + 1 = 193 parameters, and CubicNet(hidden=5) has 16"""
+    for hidden in (None, CUBIC_NET_OTHER_HIDDEN):
+        facts = _cubic_net(student, hidden)
+        _expect_parameter_count(facts, CUBIC_NET_HIDDEN if hidden is None else hidden, _cubic_net_call(hidden))
+
+
+def test_cubic_net_forward_maps_n_1_to_n_1_through_its_layers(student, rng):
+    """CubicNet()'s forward maps (n, 1) float32 to (n, 1) float32, exactly its layers applied in turn"""
+    # The worker runs forward; the network is rebuilt here from the extracted weights of torch.nn's own layers, and
+    # the two outputs must agree: a forward that computes anything else (x ** 3, an unregistered activation) cannot.
+    x = f32(rng.normal(size=(CUBIC_NET_ROWS, 1)))
+    _expect_forward_is_its_layers(_cubic_net(student, None, x), x, _cubic_net_call(None))
+
+
+def test_cubic_net_on_other_hidden_and_batch_sizes(student, rng):
+    """CubicNet(hidden=h) for other h: its layers, 3 h + 1 parameters and its forward on other batch sizes"""
+    for hidden, rows in CUBIC_NET_SIZES:
+        x = f32(rng.normal(size=(rows, 1)))
+        facts = _cubic_net(student, hidden, x)
+        call = _cubic_net_call(hidden)
+        _expect_registered_layers(facts, hidden, call, x)
+        _expect_parameter_count(facts, hidden, call)
+        _expect_forward_is_its_layers(facts, x, call)

@@ -39,8 +39,11 @@ TRAINED_NETWORK = Convention("trained_network", "fit_cubic returns the network i
                              "torch.nn layers applied in the order they are registered", "Exercise 5")
 CUBIC_FIT = Convention("cubic_fit", "R^2 of at least the bar on points drawn uniformly from [-2, 2], within the "
                        "time limit", "Exercise 5")
+CUBIC_NET = Convention("cubic_net", "CubicNet is your own subclass of nn.Module: __init__ registers Linear(1, hidden), "
+                       "a torch.nn non-linearity and Linear(hidden, 1), forward applies them to an (n, 1) float32 "
+                       "input and returns (n, 1), and it has 3 * hidden + 1 parameters", "Exercise 6")
 CONVENTIONS = {c.name: c for c in (FLOAT32, COLUMN_TARGETS, FOUR_STEPS, LOSS_HISTORY, MINIBATCHES, MINIBATCH_UPDATES,
-                                   EPOCH_LOSS, PYTORCH_LAYOUT, MLP, TRAINED_NETWORK, CUBIC_FIT)}
+                                   EPOCH_LOSS, PYTORCH_LAYOUT, MLP, TRAINED_NETWORK, CUBIC_FIT, CUBIC_NET)}
 
 
 # --- the catalogue -------------------------------------------------------------------------------------------------
@@ -153,6 +156,10 @@ _BREAKING = {
         Mistake("untrained_network",
                 "the network fit_cubic returned has its initial parameters: it must train it, the four steps (zero "
                 "the gradients, loss, backward, step) for a few hundred epochs", "Exercise 5"),
+        Mistake("fit_cubic_activation_not_registered",
+                "your network's forward applies {found} as a function, so it is not one of the network's registered "
+                "layers and the network cannot be rebuilt from them: create the non-linearity in __init__ as a "
+                "torch.nn module and call that module in forward, as in exercise 6", "Exercise 5"),
     ],
     CUBIC_FIT: [
         Mistake("linear_model_for_cubic",
@@ -161,6 +168,31 @@ _BREAKING = {
         Mistake("cubic_underfit",
                 "the curve is not fitted well enough on [-2, 2], where training data are sparse near the ends: more "
                 "hidden units, more epochs or torch.optim.Adam; plot your model against x^3", "Exercise 5"),
+    ],
+    # ex6
+    CUBIC_NET: [
+        Mistake("cubic_net_not_own_subclass",
+                "CubicNet must be a class you write, a subclass of nn.Module with its own __init__ and forward: an "
+                "nn.Sequential (a subclass of it, or a function returning one) writes forward for you, and writing "
+                "forward is what this exercise practises", "Exercise 6"),
+        Mistake("cubic_net_without_nonlinearity",
+                "CubicNet's two Linear layers have no non-linearity between them, and two linear layers collapse to "
+                "one linear map (exercise 4): register a torch.nn activation in __init__ and apply it between them "
+                "in forward", "Exercise 6"),
+        Mistake("activation_not_registered",
+                "your forward applies {found} as a function, so the non-linearity is not a registered submodule: "
+                "the model's printout, its list of modules and the grader do not see it. Create it in __init__ as "
+                "a torch.nn module assigned to an attribute, and call that module in forward", "Exercise 6"),
+        Mistake("cubic_net_ignores_hidden",
+                "your CubicNet has {found} hidden units where {hidden} were asked for: both Linear layers take "
+                "their size from the hidden argument, whose default is 64", "Exercise 6"),
+        Mistake("cubic_net_output_not_a_column",
+                "forward returned shape (n,): predictions are a column (n, 1), the shape of the targets y_t; "
+                "flattening them makes nn.MSELoss broadcast (n,) against (n, 1) to an (n, n) difference", "Shapes"),
+        Mistake("cubic_net_forward_not_its_layers",
+                "forward does not compute what its registered layers compute: it must apply the first Linear, "
+                "then the non-linearity, then the second Linear, each once, and nothing else (no x ** 3 or other "
+                "formula of your own)", "Exercise 6"),
     ],
 }
 CATALOGUE = catalogue(*(replace(mistake, convention=convention) for convention, group in _BREAKING.items()

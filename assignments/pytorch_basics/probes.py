@@ -187,6 +187,17 @@ def _leaf(layer: nn.Module) -> dict:
                         if b is not None and b.is_floating_point()}}
 
 
+def _contents(model: nn.Module) -> dict:
+    """A module's leaf modules in registration order (``named_modules`` with repeats kept: containers such as
+    nn.Sequential or the student's own module are flattened), as :func:`_leaf` describes them, and the parameters no
+    leaf holds (their names and their total size)."""
+    leaves = [m for _, m in model.named_modules(remove_duplicate=False) if not any(True for _ in m.children())]
+    held = {id(p) for m in leaves for p in m.parameters(recurse=False)}
+    stray = [(name, p) for name, p in model.named_parameters() if id(p) not in held]
+    return {"layers": [_leaf(m) for m in leaves], "stray": [name for name, _ in stray],
+            "stray_size": int(sum(p.numel() for _, p in stray))}
+
+
 def cubic_model_facts(module, model: Any, x: np.ndarray, seed: int | None = None) -> dict:
     """What ``fit_cubic`` returned (kept in the worker by the check), as plain data: its leaf modules in registration
     order (``named_modules`` with repeats kept: a container such as nn.Sequential or the student's own module is
@@ -194,16 +205,42 @@ def cubic_model_facts(module, model: Any, x: np.ndarray, seed: int | None = None
     the model's own precision. The check rebuilds the network from the leaves and judges; ``seed`` is not used
     here, it only labels the recorded facts for the feedback plot."""
     facts = {"type": type(model).__name__, "callable": callable(model), "is_module": isinstance(model, nn.Module),
-             "layers": None, "stray": [], "pred": None}
+             "layers": None, "stray": [], "stray_size": 0, "pred": None}
     if isinstance(model, nn.Module):
-        leaves = [m for _, m in model.named_modules(remove_duplicate=False) if not any(True for _ in m.children())]
-        facts["layers"] = [_leaf(m) for m in leaves]
-        held = {id(p) for m in leaves for p in m.parameters(recurse=False)}
-        facts["stray"] = [name for name, p in model.named_parameters() if id(p) not in held]
+        facts.update(_contents(model))
         model.eval()
     if callable(model):
         params = list(model.parameters()) if isinstance(model, nn.Module) else []
         dtype = params[0].dtype if params and params[0].is_floating_point() else torch.float32
         with torch.no_grad():
             facts["pred"] = _value(model(torch.tensor(x, dtype=dtype)))
+    return facts
+
+
+# --- ex6 -----------------------------------------------------------------------------------------------------
+
+def _class_path(cls: type) -> str:
+    return f"{cls.__module__}.{cls.__qualname__}"
+
+
+def cubic_net_facts(module, hidden: int | None = None, x: np.ndarray | None = None) -> dict:
+    """``CubicNet()`` (or ``CubicNet(hidden=hidden)``) as plain data: what the name CubicNet is and where it was
+    defined, the class of the object it built and that class's bases (its MRO), the object's leaf modules and stray
+    parameters (:func:`_contents`), and, given x, its output on a float32 tensor of x, in eval mode."""
+    cls = getattr(module, "CubicNet", None)
+    facts = {"found": cls is not None, "is_class": isinstance(cls, type), "what": type(cls).__name__,
+             "module": module.__name__, "defined_in": getattr(cls, "__module__", None), "type": None,
+             "same_class": False, "mro": [], "is_module": False, "layers": None, "stray": [], "stray_size": 0,
+             "out": None}
+    if cls is None:
+        return facts
+    model = cls() if hidden is None else cls(hidden=hidden)
+    facts.update(type=type(model).__name__, same_class=type(model) is cls,
+                 mro=[_class_path(c) for c in type(model).__mro__], is_module=isinstance(model, nn.Module))
+    if isinstance(model, nn.Module):
+        facts.update(_contents(model))
+        if x is not None:
+            model.eval()
+            with torch.no_grad():
+                facts["out"] = _value(model(torch.tensor(np.asarray(x), dtype=torch.float32)))
     return facts
