@@ -1,5 +1,7 @@
 """Bug zoo for pytorch_basics.py: realistic mistakes that must lose points, correct variants that must not."""
-from autograder.zoo import Alternative, Mutant
+from autograder.zoo import REFERENCE_DIR, Alternative, Mutant
+
+REFERENCE = REFERENCE_DIR / "pytorch_basics.py"
 
 _EX2_ZERO_GRAD = "        optimizer.zero_grad()               # 1. forget last epoch's gradients\n"
 _EX2_BACKWARD = "        loss.backward()                     # 3. d loss / d parameters\n"
@@ -148,4 +150,78 @@ ALTERNATIVES += [
          "            return self.out(self.drop(self.act(self.hidden(inputs))))\n\n"
          "    model = CubicNet()\n"),
     ], why="the chapter's CubicNet pattern with LeakyReLU and a Dropout, layers registered in the order forward uses"),
+]
+
+# ex6: CubicNet, the MLP as a subclass of nn.Module (issue 14)
+_EX6_INIT = ("        self.fc1 = nn.Linear(1, hidden)\n        self.relu = nn.ReLU()\n"
+             "        self.fc2 = nn.Linear(hidden, 1)\n")
+_EX6_FORWARD = "        return self.fc2(self.relu(self.fc1(x)))\n"
+_EX6_CLASS_HEADER = "class CubicNet(nn.Module):\n"
+_EX6_CLASS = _EX6_CLASS_HEADER + REFERENCE.read_text().split(_EX6_CLASS_HEADER, 1)[1]
+_FIT_CUBIC_MODEL = "    model = make_mlp(1, hidden=64)\n"
+
+MUTANTS += [
+    Mutant("cubic_net_subclasses_sequential", exercise="ex6", says="nn.Sequential",
+           replace=[(_EX6_CLASS_HEADER, "class CubicNet(nn.Sequential):\n"),
+                    (_EX6_INIT, "        nn.Sequential.__init__(self, nn.Linear(1, hidden), nn.ReLU(), "
+                                "nn.Linear(hidden, 1))\n"),
+                    (_EX6_FORWARD, "        return super().forward(x)\n")],
+           why="a subclass of nn.Sequential: the container writes forward"),
+    Mutant("cubic_net_function_returning_sequential", exercise="ex6", says="nn.Sequential",
+           replace=[(_EX6_CLASS, "def CubicNet(hidden: int = 64) -> nn.Module:\n"
+                                 "    return nn.Sequential(nn.Linear(1, hidden), nn.ReLU(), nn.Linear(hidden, 1))\n")],
+           why="an nn.Sequential returned as is, by a function named like the class"),
+    Mutant("cubic_net_relu_as_a_function", exercise="ex6", says="registered",
+           replace=[("        self.relu = nn.ReLU()\n", ""),
+                    (_EX6_FORWARD, "        return self.fc2(torch.relu(self.fc1(x)))\n")],
+           why="torch.relu in forward: the non-linearity is no registered submodule"),
+    Mutant("cubic_net_without_nonlinearity", exercise="ex6", says="non-linearity",
+           replace=[("        self.relu = nn.ReLU()\n", ""),
+                    (_EX6_FORWARD, "        return self.fc2(self.fc1(x))\n")],
+           why="two stacked Linear layers, one linear map"),
+    Mutant("cubic_net_layers_in_a_plain_list", exercise="ex6", says="registered",
+           replace=[(_EX6_INIT, "        self.layers = [nn.Linear(1, hidden), nn.ReLU(), nn.Linear(hidden, 1)]\n"),
+                    (_EX6_FORWARD, "        for layer in self.layers:\n            x = layer(x)\n        return x\n")],
+           why="a Python list does not register its modules: the model has no submodules, no parameters"),
+    Mutant("cubic_net_ignores_hidden", exercise="ex6", says="hidden argument",
+           replace=[("self.fc1 = nn.Linear(1, hidden)", "self.fc1 = nn.Linear(1, 64)"),
+                    ("self.fc2 = nn.Linear(hidden, 1)", "self.fc2 = nn.Linear(64, 1)")],
+           why="64 hidden units whatever hidden says"),
+    Mutant("cubic_net_default_hidden_16", exercise="ex6", says="default is 64",
+           replace=[("    def __init__(self, hidden: int = 64) -> None:\n",
+                     "    def __init__(self, hidden: int = 16) -> None:\n")],
+           why="make_mlp's default hidden=16 instead of the contract's 64"),
+    Mutant("cubic_net_forward_flattens", exercise="ex6", says="(n, 1)",
+           replace=[(_EX6_FORWARD, "        return self.fc2(self.relu(self.fc1(x))).view(-1)\n")],
+           why="predictions of shape (n,), not the (n, 1) column"),
+    Mutant("cubic_net_forward_computes_x_cubed", exercise="ex6", says="registered layers",
+           replace=[(_EX6_FORWARD, "        return x ** 3\n")],
+           why="forward computes the target function itself and ignores its layers"),
+    # ex5: the stricter rule on fit_cubic's model, with a CubicNet
+    Mutant("fit_cubic_untrained_cubic_net", exercise="ex5", says="initial parameters",
+           replace=[(_FIT_CUBIC_MODEL, "    model = CubicNet()\n"),
+                    ("    for _ in range(500):\n", "    for _ in range(0):\n")],
+           why="a CubicNet returned as built: its parameters never moved"),
+    Mutant("fit_cubic_module_computing_x_cubed", exercise="ex5", says="order they are registered",
+           replace=[(_FIT_CUBIC_MODEL,
+                     "    class Cube(CubicNet):\n"
+                     "        def forward(self, inputs):\n"
+                     "            return inputs ** 3 + 0 * super().forward(inputs)\n\n"
+                     "    model = Cube()\n")],
+           why="a CubicNet subclass whose forward computes x^3 directly (its layers only multiplied by 0)"),
+]
+
+ALTERNATIVES += [
+    Alternative("fit_cubic_trains_a_cubic_net", replace=[(_FIT_CUBIC_MODEL, "    model = CubicNet()\n")],
+                why="the contract: fit_cubic may return a (trained) CubicNet"),
+    Alternative("tanh_cubic_net_registered_last_and_trained_by_fit_cubic", replace=[
+        (_EX6_INIT, "        self.fc1 = nn.Linear(1, hidden)\n        self.fc2 = nn.Linear(hidden, 1)\n"
+                    "        self.act = nn.Tanh()\n"),
+        (_EX6_FORWARD, "        return self.fc2(self.act(self.fc1(x)))\n"),
+        (_FIT_CUBIC_MODEL, "    model = CubicNet(hidden=32)\n"),
+    ], why="any torch.nn non-linearity, registered in any order; fit_cubic trains a CubicNet of another size"),
+    Alternative("cubic_net_holding_a_sequential", replace=[
+        (_EX6_INIT, "        self.net = nn.Sequential(nn.Linear(1, hidden), nn.ReLU(), nn.Linear(hidden, 1))\n"),
+        (_EX6_FORWARD, "        return self.net(x)\n"),
+    ], why="a subclass of nn.Module of one's own whose layers sit in a registered nn.Sequential attribute"),
 ]

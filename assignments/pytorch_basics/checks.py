@@ -720,12 +720,15 @@ def _functional_activation(layers: list[dict], x: np.ndarray, pred: np.ndarray) 
     if first.out_features != second.in_features:
         return None
     pred = np.ravel(pred)
-    for name in FUNCTIONAL:
-        mine = _evaluate([first, getattr(nn, name)().double(), second], x).reshape(-1)
-        if mine.shape == pred.shape and close(pred, mine, rtol=AGREEMENT_RTOL,
-                                              atol=AGREEMENT_RTOL * (1.0 + float(np.max(np.abs(mine), initial=0.0)))):
-            return name
-    return None
+
+    def explains(between: list[Any]) -> bool:
+        mine = _evaluate([first, *between, second], x).reshape(-1)
+        return mine.shape == pred.shape and close(
+            pred, mine, rtol=AGREEMENT_RTOL, atol=AGREEMENT_RTOL * (1.0 + float(np.max(np.abs(mine), initial=0.0))))
+
+    if explains([]):  # nothing between the layers explains it too (x where the activation changes nothing)
+        return None
+    return next((name for name in FUNCTIONAL if explains([getattr(nn, name)().double()])), None)
 
 
 def _rebuilt_output(layers: list[dict], x: np.ndarray, pred: np.ndarray) -> tuple[bool, np.ndarray]:
@@ -867,8 +870,9 @@ CUBIC_NET_HIDDEN = 64
 CUBIC_NET_OTHER_HIDDEN = 5
 #: Rows of the visible forward check's input: a batch, small enough to judge instantly.
 CUBIC_NET_ROWS = 50
-#: (hidden, rows) of the hidden check: one hidden unit and one example, odd sizes, a large batch.
-CUBIC_NET_SIZES = ((1, 1), (7, 5), (33, 300))
+#: (hidden, rows) of the hidden check: odd sizes, a large batch, one hidden unit and one example (last: on one example
+#: an activation that was left out can look like one applied, so mistakes are named from the larger inputs first).
+CUBIC_NET_SIZES = ((7, 5), (33, 300), (1, 1))
 #: The registered non-linearities a CubicNet may use: fit_cubic's standard activations (PReLU's own parameter
 #: breaks the count 3 * hidden + 1, which its check then says).
 NONLINEARITIES = tuple(k for k in CUBIC_LAYERS if k not in ("Linear", "Identity", "Dropout", "BatchNorm1d"))

@@ -184,8 +184,8 @@ _BREAKING = {
                 "the model's printout, its list of modules and the grader do not see it. Create it in __init__ as "
                 "a torch.nn module assigned to an attribute, and call that module in forward", "Exercise 6"),
         Mistake("cubic_net_ignores_hidden",
-                "your CubicNet has {found} hidden units where {hidden} were asked for: both Linear layers take "
-                "their size from the hidden argument, whose default is 64", "Exercise 6"),
+                "your CubicNet has {found} hidden units where hidden={hidden} asks for {hidden}: both Linear "
+                "layers take their size from the hidden argument, whose default is 64", "Exercise 6"),
         Mistake("cubic_net_output_not_a_column",
                 "forward returned shape (n,): predictions are a column (n, 1), the shape of the targets y_t; "
                 "flattening them makes nn.MSELoss broadcast (n,) against (n, 1) to an (n, n) difference", "Shapes"),
