@@ -1,4 +1,5 @@
-"""pytorch_basics' mistake catalogue and oracles, judged in-process without torch (well under a second).
+"""pytorch_basics' mistake catalogue and oracles, judged in-process (a few seconds: only exercise 6's checks import
+torch, to rebuild the described layers as the grader does).
 
 The checks are run against fake students whose probes answer from the oracle on the very inputs each check sends:
 correct, or with one known mistake. So, on the checks' own inputs: every named mistake is told apart from the
@@ -17,7 +18,7 @@ import pytest
 
 from assignments.pytorch_basics import checks, mistakes, oracle
 from autograder import config as cfg
-from autograder.checking import CheckFailure
+from autograder.checking import CheckFailure, f32
 from autograder.sandbox import StudentError
 
 FOLDER = Path(checks.__file__).resolve().parent
@@ -264,6 +265,54 @@ def test_ex5_a_straight_line_and_an_underfit_curve_are_told_apart():
         with pytest.raises(CheckFailure) as failure:
             checks._judge_r2(pred, x, minimum)
         assert failure.value.mistake == name
+
+
+# --- ex6 --------------------------------------------------------------------------------------------------------
+
+def _torch_leaf(kind: str, module: str, parameters: dict | None = None, settings: dict | None = None) -> dict:
+    """A leaf module as the probe describes it: a torch.nn class (name, defining module), settings, parameters."""
+    return {"type": kind, "module": module, "qualname": kind, "settings": settings or {},
+            "parameters": parameters or {}, "buffers": {}}
+
+
+def _cubic_net(mistake: str | None) -> FakeStudent:
+    """CubicNet described from NumPy weights: correct (Linear, ReLU, Linear), or with one of exercise 6's mistakes.
+    The checks rebuild the layers with torch to compare forward's output (that part needs torch, as the grader)."""
+    def cubic_net_facts(hidden=None, x=None):
+        h = 64 if hidden is None or mistake == "cubic_net_ignores_hidden" else hidden
+        rng = np.random.default_rng(9)
+        W1, b1 = rng.uniform(-1, 1, size=(h, 1)), rng.uniform(-1, 1, size=h)
+        W2, b2 = rng.uniform(-0.5, 0.5, size=(1, h)), rng.uniform(-0.5, 0.5, size=1)
+        linear = "torch.nn.modules.linear"
+        first = _torch_leaf("Linear", linear, {"weight": W1, "bias": b1}, {"in_features": 1, "out_features": h})
+        second = _torch_leaf("Linear", linear, {"weight": W2, "bias": b2}, {"in_features": h, "out_features": 1})
+        relu = _torch_leaf("ReLU", "torch.nn.modules.activation")
+        registered = mistake in ("cubic_net_without_nonlinearity", "activation_not_registered")
+        layers = [first, second] if registered else [first, relu, second]
+        mro = ["pytorch_basics.CubicNet", "torch.nn.modules.module.Module", "builtins.object"]
+        if mistake == "cubic_net_not_own_subclass":
+            mro.insert(1, checks.SEQUENTIAL)
+        out = None
+        if x is not None:
+            hidden_values = x @ W1.T + b1
+            if mistake != "cubic_net_without_nonlinearity":
+                hidden_values = np.maximum(hidden_values, 0.0)
+            values = np.asarray(f32(hidden_values @ W2.T + b2), dtype=np.float64)
+            if mistake == "cubic_net_forward_not_its_layers":
+                values = np.asarray(x, dtype=np.float64) ** 3
+            if mistake == "cubic_net_output_not_a_column":
+                values = values.reshape(-1)
+            out = _value(values)
+        return {"found": True, "is_class": True, "what": "type", "module": "pytorch_basics",
+                "defined_in": "pytorch_basics", "type": "CubicNet", "same_class": True, "mro": mro,
+                "is_module": True, "layers": layers, "stray": [], "stray_size": 0, "out": out}
+    return FakeStudent(cubic_net_facts=cubic_net_facts)
+
+
+def test_ex6_every_cubic_net_mistake_is_named():
+    names = ("cubic_net_not_own_subclass", "cubic_net_without_nonlinearity", "activation_not_registered",
+             "cubic_net_ignores_hidden", "cubic_net_output_not_a_column", "cubic_net_forward_not_its_layers")
+    expect_named("ex6", {name: _cubic_net(name) for name in names}, correct=_cubic_net(None))
 
 
 # --- the catalogue, the oracles, the hints ----------------------------------------------------------------------

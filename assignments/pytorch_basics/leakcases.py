@@ -65,6 +65,8 @@ NOT_PROBED = {
     "make_loader": "a DataLoader: its batches are the inputs' rows",
     "make_mlp": "a model design with torch's random initial weights",
     "fit_cubic": "a trained model of the student's own design (judged by R^2, not by a value)",
+    "CubicNet.__init__": "a model design with torch's random initial weights",
+    "CubicNet.forward": "the network's own layers applied to the input: nothing but the layers' weights to copy",
 }
 
 #: Shipped oracles accepted although the probe finds them: {module.function: why}.
