@@ -2,7 +2,10 @@
 """Build the kit's small datasets in ``data/`` from the raw copies in ``../shared/datasets/``.
 
 Writes ``data/abalone_mini.csv``, ``data/house_mini.csv``, ``data/SHA256SUMS`` and the datasheet
-``data/README.md``. The build is deterministic and byte-reproducible:
+``data/README.md``. The datasheet also documents the data the ``perceptron_adaline`` assignment takes from
+scikit-learn (iris, shipped inside the package, and ``make_regression``'s synthetic sets): nothing of them is
+written to ``data/``, but the iris file of the pinned scikit-learn is checked against its published digest and the
+facts the datasheet states about both are computed from them. The build is deterministic and byte-reproducible:
 
 - the raw files are checked against the sha256 published in ``../shared/datasets/README.md``;
 - rows are selected by position (every k-th row), never by a random generator, so the result cannot change
@@ -113,6 +116,23 @@ HOUSE_DOC = {
 }
 
 
+# Iris as scikit-learn ships it (``sklearn/datasets/data/iris.csv``, read by ``sklearn.datasets.load_iris``): the
+# sha256 of that file in scikit-learn 1.7.2, the version requirements.txt pins. Another copy (another scikit-learn)
+# is not the data this datasheet describes, so the build refuses it.
+IRIS_FILE = "iris.csv"
+IRIS_SHA256 = "f13ffa8fdd56fd8e6c8d16d4081a3fbd3114bcd0aae4256c43205169cd9d1449"
+IRIS_COLUMNS = ("sepal length", "sepal width", "petal length", "petal width")
+IRIS_SPECIES = ("setosa", "versicolor", "virginica")
+# What perceptron_adaline uses: (species as label 0, species as label 1, feature columns).
+IRIS_PERCEPTRON = (0, 1, (0, 2))
+IRIS_ADALINE = (1, 2, (1, 2))
+# The Adaline split: np.random.default_rng(IRIS_SPLIT_SEED).permutation(100), the first IRIS_TRAIN rows train.
+IRIS_SPLIT_SEED, IRIS_TRAIN = 1, 70
+# make_regression as the lecture's notebook calls it (random_state=42); the grader draws other seeds too.
+REGRESSION_ARGS = {"n_samples": 1000, "n_features": 2, "n_informative": 2, "noise": 10, "bias": 0, "coef": True}
+REGRESSION_NOTEBOOK_SEED = 42
+
+
 def sha256_of(path: Path) -> str:
     """Hex sha256 digest of a file's bytes."""
     return hashlib.sha256(path.read_bytes()).hexdigest()
@@ -220,6 +240,123 @@ def house_critical_lrs(rows: list[list[object]]) -> tuple[float, float]:
     return critical_lr(X), critical_lr(Xs)
 
 
+def iris_path() -> Path:
+    """Where the installed scikit-learn keeps iris.csv (the file ``load_iris`` reads)."""
+    from importlib import resources
+    return Path(str(resources.files("sklearn.datasets.data") / IRIS_FILE))
+
+
+def verify_iris() -> Path:
+    """Raise SystemExit unless the installed scikit-learn ships the iris file the datasheet describes."""
+    try:
+        path = iris_path()
+    except ModuleNotFoundError:
+        raise SystemExit("build_data: scikit-learn is not installed (the datasheet documents its iris data)") from None
+    if not path.is_file():
+        raise SystemExit(f"build_data: missing {path} (scikit-learn's iris data)")
+    seen = sha256_of(path)
+    if seen != IRIS_SHA256:
+        raise SystemExit(f"build_data: {path} has sha256 {seen}, expected {IRIS_SHA256} (scikit-learn 1.7.2); "
+                         "refusing to build")
+    return path
+
+
+def linearly_separable(X: np.ndarray, y: np.ndarray) -> bool:
+    """Whether a line (hyperplane) separates the two classes strictly: a linear program with the margin
+    constraints s_i (x_i . w + b) >= 1, s_i = +1 or -1, is feasible."""
+    from scipy.optimize import linprog
+    signs = np.where(y == 1, 1.0, -1.0)
+    A = -signs[:, None] * np.column_stack([X, np.ones(len(y))])
+    result = linprog(np.zeros(X.shape[1] + 1), A_ub=A, b_ub=-np.ones(len(y)), bounds=(None, None), method="highs")
+    return bool(result.status == 0)
+
+
+def iris_facts() -> dict:
+    """What the datasheet says about iris and about the make_regression set, computed from them."""
+    from sklearn.datasets import load_iris, make_regression
+    iris = load_iris()
+    X, target = np.asarray(iris.data, dtype=np.float64), np.asarray(iris.target)
+    facts: dict = {"rows": len(target), "counts": [int(np.sum(target == k)) for k in range(3)],
+                   "names": list(iris.target_names)}
+    for key, (zero, one, columns) in (("perceptron", IRIS_PERCEPTRON), ("adaline", IRIS_ADALINE)):
+        keep = (target == zero) | (target == one)
+        rows = np.flatnonzero(keep)
+        Xs, ys = X[keep][:, list(columns)], (target[keep] == one).astype(int)
+        facts[key] = {"rows": (int(rows[0]), int(rows[-1])), "separable": linearly_separable(Xs, ys),
+                      "ranges": {label: [(float(Xs[ys == label, j].min()), float(Xs[ys == label, j].max()))
+                                         for j in range(len(columns))] for label in (0, 1)}}
+    keep = (target == IRIS_ADALINE[0]) | (target == IRIS_ADALINE[1])
+    ys = (target[keep] == IRIS_ADALINE[1]).astype(int)
+    order = np.random.default_rng(IRIS_SPLIT_SEED).permutation(len(ys))
+    train, test = order[:IRIS_TRAIN], order[IRIS_TRAIN:]
+    facts["adaline"]["split"] = {"train": [int(np.sum(ys[train] == k)) for k in (0, 1)],
+                                 "test": [int(np.sum(ys[test] == k)) for k in (0, 1)]}
+    Xr, yr, coef = make_regression(**REGRESSION_ARGS, random_state=REGRESSION_NOTEBOOK_SEED)
+    facts["regression"] = {"coef": [float(c) for c in coef],
+                           "lstsq": [float(c) for c in np.linalg.lstsq(Xr, yr, rcond=None)[0]]}
+    return facts
+
+
+def iris_section(facts: dict) -> str:
+    """The datasheet's section on the data perceptron_adaline takes from scikit-learn."""
+    species = ", ".join(f"{k} {name} ({count} rows)" for k, (name, count) in
+                        enumerate(zip(facts["names"], facts["counts"])))
+
+    def pair(key: str, spec: tuple, use: str) -> str:
+        zero, one, columns = spec
+        fact = facts[key]
+        ranges = "; ".join(
+            f"{IRIS_COLUMNS[c]}: {IRIS_SPECIES[zero]} {fact['ranges'][0][j][0]:.1f}-{fact['ranges'][0][j][1]:.1f}, "
+            f"{IRIS_SPECIES[one]} {fact['ranges'][1][j][0]:.1f}-{fact['ranges'][1][j][1]:.1f}"
+            for j, c in enumerate(columns))
+        verdict = ("yes: a linear program finds a line that puts each species strictly on its own side"
+                   if fact["separable"] else "no: a linear program finds no line that puts each species strictly "
+                   "on its own side")
+        return (f"rows {fact['rows'][0]}-{fact['rows'][1]} (target {zero} or {one}), {IRIS_SPECIES[zero]} as label 0 "
+                f"and {IRIS_SPECIES[one]} as label 1; columns {columns[0]} and {columns[1]} ({IRIS_COLUMNS[columns[0]]} "
+                f"and {IRIS_COLUMNS[columns[1]]}), {use}.\n"
+                f"  - Ranges (cm): {ranges}.\n"
+                f"  - Linearly separable in these two features: {verdict}.")
+
+    split = facts["adaline"]["split"]
+    coef, lstsq = facts["regression"]["coef"], facts["regression"]["lstsq"]
+    return f"""## Iris and make_regression (perceptron_adaline; from scikit-learn, not stored here)
+
+The `perceptron_adaline` assignment takes its data from scikit-learn, which the kit installs (`requirements.txt`
+pins scikit-learn 1.7.2): nothing is downloaded and nothing is stored in this directory.
+
+### Iris
+
+- **Source:** R. A. Fisher, "The use of multiple measurements in taxonomic problems", Annals of Eugenics 7 (1936),
+  179-188 (measurements by Edgar Anderson). The copy used is the one scikit-learn ships,
+  `sklearn/datasets/data/{IRIS_FILE}`, read by `sklearn.datasets.load_iris()`; in scikit-learn 1.7.2 its sha256 is
+  `{IRIS_SHA256}` (the build checks it). scikit-learn's description says its copy follows Fisher's paper, like
+  R's `iris`, and differs from the UCI Machine Learning Repository's `iris.data` in two data points that UCI has
+  wrong.
+- **Licence:** the UCI Machine Learning Repository distributes Iris (dataset 53, DOI
+  [10.24432/C56C76](https://doi.org/10.24432/C56C76)) under CC BY 4.0; attribution: Fisher, R. A. (1936). Iris.
+  UCI Machine Learning Repository. scikit-learn itself is BSD-3-Clause, and its description of the data names
+  no other licence.
+- **Shape:** {facts['rows']} rows, four measurements in cm (columns 0-3: {", ".join(IRIS_COLUMNS)}) and the
+  species as target: {species}, in that order.
+- **Exercise 1 (the perceptron):** {pair("perceptron", IRIS_PERCEPTRON, "raw, in cm")}
+- **Exercise 4 (Adaline):** {pair("adaline", IRIS_ADALINE, "standardised")}
+  - Split 70/30 by `np.random.default_rng({IRIS_SPLIT_SEED}).permutation(100)`: its first {IRIS_TRAIN} entries index
+    the training rows ({split['train'][0]} versicolor, {split['train'][1]} virginica), the other {100 - IRIS_TRAIN} the
+    test rows ({split['test'][0]} versicolor, {split['test'][1]} virginica). Both parts are standardised with the
+    mean and standard deviation (`np.std`, as StandardScaler computes it) of the training rows only.
+
+### make_regression
+
+`sklearn.datasets.make_regression(n_samples=1000, n_features=2, n_informative=2, noise=10, bias=0, coef=True)`
+(exercise 2, and the lecture notebook's first part): two independent standard-normal features, the target
+`X @ coef` plus Gaussian noise of standard deviation 10, no intercept, and the true `coef`. Synthetic: generated
+when needed, never stored. The lecture's notebook uses `random_state=42` (true coefficients
+({coef[0]:.4f}, {coef[1]:.4f}), least squares ({lstsq[0]:.4f}, {lstsq[1]:.4f}) with scikit-learn 1.7.2); the grader
+draws other seeds of its own, so a submission cannot be tuned to one data set.
+"""
+
+
 def markdown_table(header: list[str], rows: list[list[str]]) -> str:
     """A GitHub-flavoured markdown table."""
     lines = ["| " + " | ".join(header) + " |", "|" + "|".join("---" for _ in header) + "|"]
@@ -228,7 +365,7 @@ def markdown_table(header: list[str], rows: list[list[str]]) -> str:
 
 
 def datasheet(abalone: tuple[list[str], list[list[object]]], house: tuple[list[str], list[list[object]]],
-              digests: dict[str, str], lr_raw: float, lr_std: float) -> str:
+              digests: dict[str, str], lr_raw: float, lr_std: float, iris: str) -> str:
     """The text of data/README.md."""
     ab_header, ab_rows = abalone
     ho_header, ho_rows = house
@@ -246,7 +383,8 @@ copies in `../shared/datasets/` (provenance of those copies: `../shared/datasets
 `autograder.datasets` (`load_abalone()`, `load_house()`, `abalone_features()`, `house_features()`), which reads
 only this directory and checks each file against `SHA256SUMS` before use. The synthetic sets of the course
 (XOR, AND, two-class spirals, linear data with known coefficients, y = x^3) are generated by that module from
-fixed seeds and are not stored here.
+fixed seeds and are not stored here. The `perceptron_adaline` assignment uses iris and `make_regression` from
+scikit-learn: they are documented below too, but not stored here either.
 
 | file | rows | columns | sha256 |
 |---|---|---|---|
@@ -312,6 +450,7 @@ Sales of houses in King County (Seattle area, Washington, USA) between May 2014 
 
 `house_features()` returns the {len(ho_header) - 1} features as X (n, {len(ho_header) - 1}) and price as y (n,), both float64.
 
+{iris}
 ## How it was built
 
 ```
@@ -327,19 +466,22 @@ python scripts/build_data.py --shared ../shared/datasets   # or: make data
    float64), so rebuilding gives byte-identical files; `tests/test_data.py` checks this when `../shared`
    is present.
 4. Write `SHA256SUMS` (`sha256sum -c SHA256SUMS` works in this directory) and this datasheet.
+5. For iris and `make_regression` nothing is written: the build checks the installed scikit-learn's `{IRIS_FILE}`
+   against the sha256 above (refusing another copy) and computes the facts stated about both from the data.
 """
 
 
 def build(shared: Path, out: Path) -> dict[str, bytes]:
     """Build every output file's bytes in memory (nothing is written)."""
     verify_raw(shared)
+    verify_iris()
     abalone = build_abalone(shared)
     house = build_house(shared)
     files = {"abalone_mini.csv": to_csv_bytes(*abalone), "house_mini.csv": to_csv_bytes(*house)}
     digests = {name: hashlib.sha256(data).hexdigest() for name, data in files.items()}
     files["SHA256SUMS"] = "".join(f"{digests[n]}  {n}\n" for n in sorted(digests)).encode()
     lr_raw, lr_std = house_critical_lrs(house[1])
-    files["README.md"] = datasheet(abalone, house, digests, lr_raw, lr_std).encode("utf-8")
+    files["README.md"] = datasheet(abalone, house, digests, lr_raw, lr_std, iris_section(iris_facts())).encode("utf-8")
     return files
 
 
