@@ -702,6 +702,12 @@ def _standard(layer: dict) -> str | None:
     return layer["type"] if same else None
 
 
+def _agrees(pred: np.ndarray, mine: np.ndarray) -> bool:
+    """The model's own predictions equal the rebuilt network's, to float32 round-off (AGREEMENT_RTOL of its scale)."""
+    return mine.shape == pred.shape and close(
+        pred, mine, rtol=AGREEMENT_RTOL, atol=AGREEMENT_RTOL * (1.0 + float(np.max(np.abs(mine), initial=0.0))))
+
+
 def _functional_activation(layers: list[dict], x: np.ndarray, pred: np.ndarray) -> str | None:
     """The activation (a FUNCTIONAL name) that, applied between the model's two Linear layers (rebuilt here from their
     parameters), gives the model's own predictions: the model applies it as a function, not as a registered module.
@@ -722,9 +728,7 @@ def _functional_activation(layers: list[dict], x: np.ndarray, pred: np.ndarray) 
     pred = np.ravel(pred)
 
     def explains(between: list[Any]) -> bool:
-        mine = _evaluate([first, *between, second], x).reshape(-1)
-        return mine.shape == pred.shape and close(
-            pred, mine, rtol=AGREEMENT_RTOL, atol=AGREEMENT_RTOL * (1.0 + float(np.max(np.abs(mine), initial=0.0))))
+        return _agrees(pred, _evaluate([first, *between, second], x).reshape(-1))
 
     if explains([]):  # nothing between the layers explains it too (x where the activation changes nothing)
         return None
@@ -739,8 +743,7 @@ def _rebuilt_output(layers: list[dict], x: np.ndarray, pred: np.ndarray) -> tupl
     mine = np.array([])
     for order in _orders(layers):
         mine = _evaluate([modules[i] for i in order], x).reshape(-1)
-        if mine.shape == pred.shape and close(pred, mine, rtol=AGREEMENT_RTOL,
-                                              atol=AGREEMENT_RTOL * (1.0 + float(np.max(np.abs(mine), initial=0.0)))):
+        if _agrees(pred, mine):
             return True, mine
     return False, mine
 
