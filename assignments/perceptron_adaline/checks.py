@@ -47,7 +47,7 @@ ADALINE_SEED, ADALINE_SHAPE = 20240502, (10, 2)
 ADALINE_RUNS = {"online": (1, 0.05, 3, 4), "minibatch": (4, 0.1, 4, 5), "batch": (10, 0.2, 5, 6)}
 SEARCH_SEED, SEARCH_SHAPE = 20240503, (20, 2)
 #: (n_trials, scale, seed) of the visible random searches
-SEARCH_RUNS = {"default_scale": (30, 1.0, 3), "small_scale": (25, 0.25, 11)}
+SEARCH_RUNS = {"default_scale": (30, 1.0, 3), "small_scale": (25, 0.25, 7)}
 #: make_regression's seeds for the visible normal-equation check: the notebook's 42 and one of the grader's.
 REGRESSION_SEEDS = (42, 2024)
 #: Nearly collinear designs (50 x 3, the second column the first plus 1e-6 noise): cond(X^T X) ~ 5e12. Measured on
@@ -723,7 +723,7 @@ def test_chain_rule_example_matches_central_differences(student, thresholds):
 
 def test_gradient_checking_on_other_functions_points_and_arrays(student, rng, thresholds):
     """numerical_gradient, relative_error and chain_rule_example on other functions, shapes, steps and points"""
-    for shape, h in (((4,), 1e-4), ((2, 2, 2), None), ((1,), 0.05)):
+    for shape, h in (((4,), 1e-3), ((2, 2, 2), None), ((1,), 0.05)):
         _expect_numerical(student, *_polynomial(rng, shape), h, thresholds)
     for shape in ((6,), (3, 4)):
         a, b = rng.normal(size=shape), rng.normal(size=shape)

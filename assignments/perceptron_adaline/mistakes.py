@@ -84,7 +84,7 @@ PERCEPTRON = catalogue(
             "of the pass itself whose err != 0, as they were met", EXERCISE_1, title="errors counted after the pass"),
     Mistake("errors_cumulative", "errors holds a running total: one count per epoch, for that epoch alone",
             EXERCISE_1, title="errors accumulated over epochs"),
-    Mistake("restarts_from_zero", "the second train call started again from w = 0 and b = 0: train continues from "
+    Mistake("restarts_from_zero", "train started again from w = 0 and b = 0: it continues from "
             "the current w and b, only __init__ sets them to zero", EXERCISE_1, title="train resets w and b"),
 )
 
@@ -112,7 +112,7 @@ class PathModel(Protocol):
 DEFAULT_LR = 0.1
 
 PATH_STEP = catalogue(
-    Mistake("sign", "the path climbs the loss: each step goes against the gradient, beta - lr * gradient",
+    Mistake("sign", "the path climbs the loss: a step goes AGAINST the gradient, downhill",
             EXERCISE_2, title="gradient ascent",
             replay=lambda model, beta, lr: beta + lr * model.gradient(beta)),
     Mistake("sum", "each step is n times too large: the gradient is X^T (X beta - y) / n, an average over the "

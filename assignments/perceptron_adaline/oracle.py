@@ -57,8 +57,8 @@ def perceptron_run(X: np.ndarray, y: np.ndarray, w: np.ndarray, b: float, calls:
     which = _name(mistake)
     errors: list[int] = []
     total = 0
-    for k, epochs in enumerate(calls):
-        if which == "restarts_from_zero" and k > 0:
+    for epochs in calls:
+        if which == "restarts_from_zero":
             w, b = np.zeros_like(w), 0.0
         for order in _orders(len(y), epochs, shuffle, seed, which):
             count = 0
@@ -67,10 +67,10 @@ def perceptron_run(X: np.ndarray, y: np.ndarray, w: np.ndarray, b: float, calls:
                 err = int(y[i]) - _threshold(float(X[i] @ w + b), which)
                 if which == "sign":
                     err = -err
+                if which == "positive_errors_only" and err < 0 or which == "negative_errors_only" and err > 0:
+                    continue  # the other class's errors neither move w nor count
                 if err != 0:
                     count += 1
-                if which == "positive_errors_only" and err < 0 or which == "negative_errors_only" and err > 0:
-                    continue
                 if which == "batch_rule":
                     dw, db = dw + err * X[i], db + err
                     continue
