@@ -305,10 +305,10 @@ def test_perceptron_starts_with_zero_weights_and_bias(student):
         w = perceptron.w
         expect(isinstance(w, np.ndarray) and w.shape == (m,) and w.dtype.kind == "f" and not np.any(w),
                expected=f"w = zeros of shape ({m},), a float array", seen=fmt(w),
-               hint="one weight per feature, all 0.0 (np.zeros gives floats)")
+               hint=f"one weight per feature, all 0.0, as floats (handout: {mistakes.EXERCISE_1})")
         b = perceptron.b
         expect(_is_float(b) and b == 0.0, expected="b = 0.0, a float", seen=f"{type(b).__name__} {fmt(b)}",
-               hint="b is one number, the float 0.0 (not the int 0, not an array)")
+               hint=f"b is one number, the float 0.0 (not the int 0, not an array) (handout: {mistakes.EXERCISE_1})")
 
 
 def test_perceptron_forward_is_a_strict_threshold_with_int_output(student):
@@ -320,9 +320,9 @@ def test_perceptron_forward_is_a_strict_threshold_with_int_output(student):
     out = perceptron.forward(X)
     expect(isinstance(out, np.ndarray) and out.shape == (len(X),),
            expected=f"an array of shape ({len(X)},), one prediction per row", seen=fmt(out),
-           hint="forward returns sigma(X @ w + b) for all rows at once")
+           hint=f"forward returns sigma(X @ w + b) for all rows at once (handout: {mistakes.EXERCISE_1})")
     expect(out.dtype.kind in "iu", expected="an int array of 0s and 1s", seen=f"an array of {out.dtype}",
-           hint="turn the comparison into ints (a boolean or float array is not an int array)")
+           hint=f"turn the comparison into ints (a boolean or float array is not an int array) (handout: {mistakes.EXERCISE_1})")
     expected = (z > 0).astype(int)
     if np.array_equal(out, expected):
         return
@@ -367,18 +367,18 @@ def test_perceptron_errors_are_python_ints_and_evaluate_is_a_float_accuracy(stud
            hint=f"collect the counts in a Python list, one append per epoch (handout: {mistakes.EXERCISE_1})")
     kinds = sorted({item["type"] for item in errors["items"]})
     expect(kinds == ["int"], expected="each count a Python int", seen=f"items of type {', '.join(kinds)}",
-           hint="count with a Python int (a NumPy sum or count gives numpy.int64: convert it with int(...))")
+           hint=f"count with a Python int (a NumPy sum or count gives numpy.int64, which is not one) (handout: {mistakes.EXERCISE_1})")
     accuracy = types["evaluate"]
     expect(accuracy["type"] == "float" or accuracy["type"] == "float64",
            expected="evaluate returns a float", seen=f"a {_type_name(accuracy)}",
-           hint="the accuracy is one number, the fraction of correct predictions, as a float")
+           hint=f"the accuracy is one number, the fraction of correct predictions, as a float (handout: {mistakes.EXERCISE_1})")
     perceptron = _perceptron(student, X.shape[1], (np.array([0.5, -0.5, 0.25]), 0.25))
     value = as_float(perceptron.evaluate(X, y), "evaluate(X, y)")
     predictions = np.asarray(perceptron.forward(X), dtype=np.float64)
     expected = float(np.mean(predictions == y))
     expect(0.0 <= value <= 1.0 and abs(value - expected) <= EXACT,
            expected=f"evaluate(X, y) = {fmt(expected)}, the fraction of rows where forward(X) equals y",
-           seen=fmt(value), hint="the accuracy is a fraction in [0, 1] (not a count, not a percentage)")
+           seen=fmt(value), hint=f"the accuracy is a fraction in [0, 1] (not a count, not a percentage) (handout: {mistakes.EXERCISE_1})")
 
 
 def test_perceptron_converges_on_iris_setosa_versicolor(student, thresholds):
@@ -388,7 +388,7 @@ def test_perceptron_converges_on_iris_setosa_versicolor(student, thresholds):
     for shuffle in (False, True):
         perceptron = student.Perceptron(2)
         errors = _numbers(perceptron.train(X, y, epochs=epochs, shuffle=shuffle, seed=1), "errors",
-                          "one count per epoch")
+                          f"one count per epoch (handout: {mistakes.EXERCISE_1})")
         accuracy = as_float(perceptron.evaluate(X, y), "evaluate(X, y)")
         expect(len(errors) == epochs and errors[-1] == 0 and accuracy == 1.0,
                expected=f"with shuffle={shuffle}: 0 errors in the last of {epochs} epochs and an accuracy of 1.0 (the "
@@ -404,7 +404,7 @@ def test_perceptron_keeps_making_errors_on_xor(student, thresholds):
     epochs = int(thresholds["xor_epochs"])
     for shuffle in (False, True):
         errors = _numbers(student.Perceptron(2).train(X, y, epochs=epochs, shuffle=shuffle, seed=2), "errors",
-                          "one count per epoch")
+                          f"one count per epoch (handout: {mistakes.EXERCISE_1})")
         expect(len(errors) == epochs and min(errors) > 0,
                expected=f"with shuffle={shuffle}: at least one error in each of {epochs} epochs (no line separates "
                         "XOR's classes)", seen=f"errors {fmt(errors)}",
@@ -698,10 +698,10 @@ def test_relative_error_follows_the_formula_with_its_floor(student, thresholds):
 
 def _expect_chain(student, x: float, y: float, expected: tuple[float, float], thresholds) -> None:
     got = as_tuple(student.chain_rule_example(x, y), 2, expected="a pair (df_dx, df_dy)",
-                   hint="return df_dx, df_dy")
+                   hint=f"return the pair (df_dx, df_dy) (handout: {mistakes.EXERCISE_3})")
     for value, name in zip(got, ("df_dx", "df_dy")):
         expect(_is_float(value), expected=f"{name} as a float", seen=f"{type(value).__name__} {fmt(value)}",
-               hint=f"{name} is one number: return it as a float")
+               hint=f"{name} is one number: return it as a float (handout: {mistakes.EXERCISE_3})")
     seen = (float(got[0]), float(got[1]))
     rtol = thresholds["chain_rtol"]
     if _same(seen, expected, rtol, rtol):
@@ -789,14 +789,14 @@ def test_adaline_starts_at_zero_and_forward_is_linear(student, rng):
     w, b = adaline.w, adaline.b
     expect(isinstance(w, np.ndarray) and w.shape == (3,) and w.dtype.kind == "f" and not np.any(w) and _is_float(b)
            and b == 0.0, expected="w = zeros of shape (3,) (floats) and b = 0.0", seen=f"w = {fmt(w)}, b = {fmt(b)}",
-           hint="the same start as the perceptron: np.zeros for w, the float 0.0 for b")
+           hint=f"the same start as the perceptron: zeros (floats) for w, the float 0.0 for b (handout: {mistakes.EXERCISE_4})")
     X = rng.normal(size=(7, 3))
     w, b = np.array([0.5, -1.25, 2.0]), 0.75
     out = _adaline(student, 3, (w, b)).forward(X)
     expect(isinstance(out, np.ndarray) and out.shape == (7,) and out.dtype.kind == "f"
            and np.allclose(out, X @ w + b, rtol=1e-12, atol=1e-12),
            expected=f"forward(X) = X @ w + b: {fmt(X @ w + b)}", seen=fmt(out),
-           hint="the linear activation, one float per row, no threshold")
+           hint=f"the linear activation, one float per row, no threshold (handout: {mistakes.EXERCISE_4})")
 
 
 def test_adaline_predict_thresholds_the_activation_at_one_half(student):
@@ -837,9 +837,10 @@ def test_adaline_losses_are_python_floats_of_the_mse_after_each_epoch(student, t
            hint=f"collect the losses in a Python list, one append per epoch (handout: {mistakes.EXERCISE_4})")
     kinds = sorted({item["type"] for item in described["items"]})
     expect(set(kinds) <= {"float", "float64"}, expected="each loss a float", seen=f"items of type {', '.join(kinds)}",
-           hint="append float(...) of the MSE: one number per epoch, not an array")
+           hint=f"one number per epoch, a float, not an array (handout: {mistakes.EXERCISE_4})")
     adaline = student.Adaline(X.shape[1])
-    losses = _numbers(adaline.train(X, y, lr=0.05, epochs=4, batch_size=3, seed=1), "losses", "one MSE per epoch")
+    losses = _numbers(adaline.train(X, y, lr=0.05, epochs=4, batch_size=3, seed=1), "losses",
+                      f"one MSE per epoch (handout: {mistakes.EXERCISE_4})")
     w, b = as_array(adaline.w, "w", (X.shape[1],)), as_float(adaline.b, "b")
     mse = float(np.mean((X @ w + b - y) ** 2))
     expect(abs(losses[-1] - mse) <= thresholds["adaline_rtol"] * mse + thresholds["adaline_atol"],
@@ -862,15 +863,15 @@ def test_adaline_rejects_batch_sizes_outside_1_to_n_before_any_update(student):
                 raise
             expect(err.exc_type == "ValueError", expected=f"ValueError for batch_size={batch_size} (n = {n})",
                    seen=f"{err.exc_type}: {err.message}",
-                   hint="check 1 <= batch_size <= n at the start of train and raise ValueError otherwise")
+                   hint=f"a batch_size outside 1..n raises ValueError at the start of train (handout: {mistakes.EXERCISE_4})")
         else:
             fail(f"ValueError for batch_size={batch_size} (n = {n})", f"no exception (returned {fmt(result)})",
-                 "check 1 <= batch_size <= n at the start of train and raise ValueError otherwise (a batch larger "
-                 f"than n silently becomes batch mode; handout: {mistakes.EXERCISE_4})")
+                 f"a batch_size outside 1..n raises ValueError at the start of train (a batch larger than n silently "
+                 f"becomes batch mode; handout: {mistakes.EXERCISE_4})")
         w, b = as_array(adaline.w, "w", (2,)), as_float(adaline.b, "b")
         expect(np.array_equal(w, start[0]) and b == start[1],
                expected=f"w and b unchanged after the ValueError for batch_size={batch_size}",
-               seen=f"w = {fmt(w)}, b = {fmt(b)}", hint="validate batch_size before the first update")
+               seen=f"w = {fmt(w)}, b = {fmt(b)}", hint=f"validate batch_size before the first update (handout: {mistakes.EXERCISE_4})")
 
 
 def test_adaline_classifies_iris_versicolor_and_virginica(student, thresholds):
@@ -916,7 +917,7 @@ def _expect_count(student, sizes: list[int], expected: int, replay: Callable[[Mi
     described = student.probe("returned_types", "count_parameters", list(sizes))
     expect(described["type"] == "int", expected=f"count_parameters({sizes}) as a Python int",
            seen=f"a {_type_name(described)}",
-           hint="return a Python int (a NumPy sum gives numpy.int64: convert it with int(...))")
+           hint=f"return a Python int (a NumPy sum gives numpy.int64, which is not one) (handout: {mistakes.EXERCISE_5})")
     seen = student.count_parameters(list(sizes))
     if seen == expected:
         return
@@ -949,7 +950,7 @@ def _expect_mnist_shapes(student, batch_size: int | None) -> None:
                expected=f"{call}[{key!r}] as a tuple of Python ints",
                seen=f"a {_type_name(item)}" + (f" of {', '.join(kinds)}" if kinds else ""),
                hint="a shape is a tuple of Python ints, as array.shape gives it: not a list, not a NumPy array, "
-                    "not numpy.int64 items (convert each with int(...))")
+                    f"not numpy.int64 items (handout: {mistakes.EXERCISE_5})")
     seen = student.mnist_batch_shapes(*args)
     for key, shape in expected.items():
         expect(seen[key] == shape, expected=f"{call}[{key!r}] = {shape}", seen=fmt(seen[key]),
@@ -981,7 +982,7 @@ def test_count_parameters_and_shapes_on_random_sizes(student, rng):
 
 def _searched(student, X, y, n_trials: int, scale: float, seed: int) -> dict:
     result = as_tuple(student.random_search(X, y, n_trials=n_trials, scale=scale, seed=seed), 3,
-                      expected="a triple (w, b, losses)", hint="return w, b, losses")
+                      expected="a triple (w, b, losses)", hint=f"return the triple (w, b, losses) (handout: {mistakes.EXERCISE_6})")
     m = X.shape[1]
     return {"w": as_array(result[0], "w", (m,), f"w has one weight per feature: shape ({m},)"),
             "b": as_float(result[1], "b", "b is one number, a float"),
@@ -1035,7 +1036,7 @@ def test_random_search_losses_never_increase_and_match_the_returned_parameters(s
            expected=f"losses: a list of {n_trials} floats (one per trial)",
            seen=f"a {_type_name(losses_type)}" + (f" of {losses_type['length']} items of type {', '.join(kinds)}"
                                                   if "length" in losses_type else ""),
-           hint=f"append float(best) after every trial (handout: {mistakes.EXERCISE_6})")
+           hint=f"one float per trial, the best MSE so far (handout: {mistakes.EXERCISE_6})")
     run = _searched(student, X, y, n_trials, 0.5, 9)
     losses = np.array(run["losses"])
     mse = float(np.mean((X @ run["w"] + run["b"] - y) ** 2))
@@ -1048,7 +1049,7 @@ def test_random_search_losses_never_increase_and_match_the_returned_parameters(s
                 f"(handout: {mistakes.EXERCISE_6})")
     expect(abs(losses[-1] - mse) <= rtol * mse,
            expected=f"losses[-1] = the MSE of the returned w and b: {fmt(mse)}", seen=fmt(losses[-1]),
-           hint="return the parameters of the best candidate, the one whose MSE is the last loss")
+           hint=f"return the parameters of the best candidate, the one whose MSE is the last loss (handout: {mistakes.EXERCISE_6})")
 
 
 def test_random_search_on_other_data_seeds_and_scales(student, rng, thresholds):
