@@ -206,11 +206,14 @@ def random_search(X: np.ndarray, y: np.ndarray, n_trials: int, scale: float, see
     which = _name(mistake)
     m = X.shape[1]
     spread = 1.0 if which == "scale_ignored" else scale
+    def mse(w: np.ndarray, b: float) -> float:
+        return float(np.mean((X @ w + b - y) ** 2))
+
     rng = np.random.default_rng(seed)
     w, b = np.zeros(m), 0.0
-    best = float(np.mean((X @ w + b - y) ** 2))
+    best = mse(w, b)  # the start, w = 0 and b = 0, is the first best
     losses: list[float] = []
-    for _ in range(n_trials):
+    for _trial in range(n_trials):
         if which == "same_candidate":
             rng = np.random.default_rng(seed)
         if which == "b_before_w":
@@ -219,7 +222,7 @@ def random_search(X: np.ndarray, y: np.ndarray, n_trials: int, scale: float, see
         else:
             w_new = rng.normal(0.0, spread, size=m)
             b_new = float(rng.normal(0.0, spread))
-        loss = float(np.mean((X @ w_new + b_new - y) ** 2))
+        loss = mse(w_new, b_new)
         if loss < best or which == "keeps_every_candidate":
             w, b, best = w_new, b_new, loss
         losses.append(loss if which == "current_loss" else best)
