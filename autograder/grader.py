@@ -42,6 +42,14 @@ def exposed_kit_notes(iso: isolation.Isolation) -> list[str]:
             "users may read; install bubblewrap, or `chmod -R go-rwx` them before grading other people's code"]
 
 
+def _warm_server_pids() -> set[int]:
+    """The fork server outlives a grading (its boxes do not: each is killed when it closes, and the server's
+    processes are the only ones spared)."""
+    from autograder.zygote import ForkServer
+    server = ForkServer._shared
+    return server.keep_pids() if server is not None else set()
+
+
 def grade(submission: Path, assignments: list[str], *, with_hidden: bool = False,
           config: cfg.Config | None = None, feedback: bool = False,
           progress: Progress | None = None, on_panel: Callable[[Panel], None] | None = None,
@@ -73,7 +81,7 @@ def grade(submission: Path, assignments: list[str], *, with_hidden: bool = False
                                Path(submission)), feedback=session, progress=progress or Progress(None))
     finally:
         # Whatever student code forked and detached dies before any result is written.
-        if sandboxed and (killed := kill_strays_until_quiet()):
+        if sandboxed and (killed := kill_strays_until_quiet(keep=_warm_server_pids())):
             notes.append(f"{killed} leftover process(es) started by the submission were stopped")
     return GradingRun(results=tuple(results), execution_time=time.monotonic() - start, notes=tuple(notes),
                       feedback=tuple(session.panels), isolation=isolation.detect() if sandboxed else None)

@@ -17,6 +17,7 @@ root) and a stray sweep; :func:`detect` says which, and results.json and the ter
 from __future__ import annotations
 
 import functools
+from pathlib import Path
 import os
 import shutil
 import subprocess
@@ -129,14 +130,18 @@ def runtime_dirs() -> list[str]:
     return [p for p in outside if not any(p != q and p.startswith(q + "/") for q in outside)]
 
 
-def bwrap_command(box: "os.PathLike[str]", env: dict[str, str], *, chdir: "os.PathLike[str]") -> list[str]:
+def bwrap_command(box: "os.PathLike[str] | None", env: dict[str, str], *, chdir: "os.PathLike[str]",
+                  binds: "list[tuple[str, ...]] | None" = None, flags: "list[str] | None" = None,
+                  open_parents: bool = False) -> list[str]:
     """The bubblewrap command line that runs what follows it in ``box``'s namespaces: the Python runtime
     read-only, ``box/runtime`` and ``box/submission`` read-only and ``box/work`` writable under /box, a private
-    /tmp, /proc of its own PID namespace, a minimal /dev, no network, only ``env`` in the environment."""
+    /tmp, /proc of its own PID namespace, a minimal /dev, no network, only ``env`` in the environment.
+    ``binds`` (bubblewrap options with their arguments) replace the three folders of ``box``, ``flags`` the
+    namespace flags."""
     path = bwrap_path()
     if path is None:
         raise RuntimeError("bubblewrap is not usable here")
-    cmd = [path, *namespace_flags()]
+    cmd = [path, *(namespace_flags() if flags is None else flags)]
     for folder in SYSTEM_DIRS:
         if os.path.islink(folder):
             cmd += ["--symlink", os.readlink(folder), folder]
@@ -148,10 +153,17 @@ def bwrap_command(box: "os.PathLike[str]", env: dict[str, str], *, chdir: "os.Pa
     # with its .venv) is mounted over it rather than hidden by it.
     cmd += ["--tmpfs", "/tmp", "--proc", "/proc", "--dev", "/dev"]
     for folder in runtime_dirs():
+        if open_parents:  # a root bubblewrap makes the folders it creates on the way 0700: others could not enter
+            for parent in reversed(Path(folder).parents[:-1]):
+                cmd += ["--perms", "0755", "--dir", str(parent)]
         cmd += ["--ro-bind", folder, folder]
-    box = os.fspath(box)
-    cmd += ["--ro-bind", f"{box}/runtime", "/box/runtime", "--ro-bind", f"{box}/submission", "/box/submission",
-            "--bind", f"{box}/work", "/box/work", "--chdir", os.fspath(chdir), "--clearenv"]
+    if binds is None:
+        box = os.fspath(box)
+        binds = [("--ro-bind", f"{box}/runtime", "/box/runtime"), ("--ro-bind", f"{box}/submission",
+                 "/box/submission"), ("--bind", f"{box}/work", "/box/work")]
+    for option in binds:
+        cmd += list(option)
+    cmd += ["--chdir", os.fspath(chdir), "--clearenv"]
     for key, value in env.items():
         cmd += ["--setenv", key, value]
     return [*cmd, "--"]

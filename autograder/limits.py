@@ -168,12 +168,12 @@ def kill_strays(keep: set[int] = frozenset()) -> int:
     return len([p for p in victims if p not in zombies])
 
 
-def kill_strays_until_quiet(rounds: int = 50) -> int:
+def kill_strays_until_quiet(rounds: int = 50, keep: set[int] = frozenset()) -> int:
     """:func:`kill_strays` again and again until a pass finds nothing alive: a process that forks and exits in a
     loop may be missing from one listing, never from every one (each pass kills what it saw). Returns the count."""
     total = 0
     for _ in range(rounds):
-        killed = kill_strays()
+        killed = kill_strays(keep)
         total += killed
         if not killed:
             break

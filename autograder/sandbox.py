@@ -25,7 +25,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from autograder import assignment as assignment_parts, cgroups, isolation, wire
+from autograder import assignment as assignment_parts, cgroups, isolation, wire, zygote
 from autograder.limits import THREAD_ENV, Limits, UidLease, claim_uid, cpu_seconds_of_tree
 
 PACKAGE_DIR = Path(__file__).resolve().parent
@@ -101,7 +101,8 @@ class Worker:
         self._cgroup: cgroups.Box | None = None
         self._output = _OutputDrain(output_limit)
         self._starter: threading.Thread | None = None
-        self._hello_deadline = 0.0
+        self._hello_deadline: float | None = 0.0
+        self._server: zygote.ForkServer | None = None
         self._next_id = 0
 
     # -- lifecycle -----------------------------------------------------------------------------------------
@@ -111,6 +112,10 @@ class Worker:
             self._import_problem = MissingFile(f"{self.assignment}.py is missing from your submission: every "
                                                "check of this assignment scores 0")
             raise self._import_problem
+        probes = assignment_parts.probes_file(self.assignment)
+        if (server := zygote.ForkServer.shared(self.limits)) is not None:
+            self._spawn_forked(server, probes)
+            return
         # 0700: neither other boxes' uids nor other users can read the staged file or list the box.
         self._tmp = Path(tempfile.mkdtemp(prefix="neurograde-box-"))
         # Only the contract file is copied, alone in a fresh folder: nothing else the submission holds
@@ -171,8 +176,38 @@ class Worker:
         self._output.attach(self._proc)
         self._hello_deadline = time.monotonic() + self.import_timeout
 
+    def _spawn_forked(self, server: "zygote.ForkServer", probes: Path) -> None:
+        """A box forked by the warm server: the same namespaces, limits and control group as a cold box."""
+        files = {f"submission/{self.assignment}.py": self.module_file}
+        if probes.is_file():
+            files["probes.py"] = probes
+        if self.isolation.cgroup:
+            try:
+                self._cgroup = cgroups.Box(f"forked-{os.getpid()}-{id(self)}-{self.generation}",
+                                           memory_bytes=self.limits.memory_bytes, pids=self.limits.processes,
+                                           version=self.isolation.cgroup)
+            except OSError:
+                self._cgroup = None
+        env = {k: os.environ[k] for k in PASSED_ENV if k in os.environ}
+        env.update(THREAD_ENV, PYTHONHASHSEED="0", PYTHONDONTWRITEBYTECODE="1", MPLBACKEND="Agg",
+                   HOME=f"{BOX_MOUNT}/work", TMPDIR="/tmp", MPLCONFIGDIR="/tmp")
+        self._server = server
+        self._uid = claim_uid() if server.rootful else None
+        self._proc, req_w, resp_r = server.spawn(files, module=self.assignment, assignment=self.assignment,
+                                                 env=env, uid=self._uid.uid if self._uid else None,
+                                                 cgroup_join=self._cgroup.add if self._cgroup else None)
+        os.set_blocking(req_w, False)
+        self._req_fd, self._resp_fd = req_w, resp_r
+        self._buf = bytearray()
+        self._next_id = 0
+        self._output.attach(self._proc)
+        self._hello_deadline = None  # set when the box starts: waiting for the warm server is start-up time
+
     def _await_hello(self) -> None:
         """Wait for the worker to import the student's module; import problems are kept for every request."""
+        if self._hello_deadline is None:
+            self._proc.started.wait(zygote.READY_SECONDS)
+            self._hello_deadline = time.monotonic() + self.import_timeout
         try:
             hello = self._read_message(self._hello_deadline, during="importing your module", expect_id=0)
             err = hello.get("import_error")
@@ -234,7 +269,15 @@ class Worker:
             _kill_group(proc)
             os.close(self._req_fd)
             os.close(self._resp_fd)
-            proc.wait()
+            if isinstance(proc, zygote.ForkedProcess):
+                self._server.cancel(proc)
+                try:
+                    proc.wait(timeout=10)
+                except subprocess.TimeoutExpired:
+                    pass
+                self._server.forget(proc)
+            else:
+                proc.wait()
             self._output.detach()
         self._end_box()
 
@@ -455,8 +498,12 @@ class _OutputDrain:
         stream.close()
 
 
-def _kill_group(proc: subprocess.Popen) -> None:
-    """SIGKILL the worker's process group: forked grandchildren die with it."""
+def _kill_group(proc: "subprocess.Popen | zygote.ForkedProcess") -> None:
+    """SIGKILL the worker's process group: forked grandchildren die with it (a forked box: its whole tree, and
+    with its first process its PID namespace)."""
+    if isinstance(proc, zygote.ForkedProcess):
+        proc.kill()
+        return
     try:
         os.killpg(proc.pid, signal.SIGKILL)
     except (ProcessLookupError, PermissionError):

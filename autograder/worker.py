@@ -24,10 +24,16 @@ install_entropy()  # before the student's module binds np.random.default_rng
 
 def main() -> None:
     kit_root, module_file, module_name, assignment, req_fd, resp_fd = sys.argv[1:7]
-    probes_file = os.path.join(kit_root, "probes.py")
+    serve(module_file, module_name, assignment, os.path.join(kit_root, "probes.py"), int(req_fd), int(resp_fd))
+
+
+def serve(module_file: str, module_name: str, assignment: str, probes_file: str, req_fd: int,
+          resp_fd: int) -> None:
+    """Import the student's module, say hello, then answer requests until the grader closes the channel. Also the
+    body of a worker forked by the fork server (:mod:`autograder.zygote_main`)."""
     # Buffered: readline() on an unbuffered pipe reads one byte per system call (1.7 s for an 800 kB array).
-    requests = os.fdopen(int(req_fd), "rb")
-    responses = os.fdopen(int(resp_fd), "wb", buffering=0)
+    requests = os.fdopen(req_fd, "rb")
+    responses = os.fdopen(resp_fd, "wb", buffering=0)
     session = Session(module_file, module_name, assignment, probes_file)
 
     def send(message: dict) -> None:
