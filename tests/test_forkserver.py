@@ -1,0 +1,223 @@
+"""The fork server (autograder/zygote.py): every box it forks is as isolated as a cold one, and nothing passes from
+one box to the next. Each test is a real attack from student code through the Worker API, then a look from the
+trusted side (the host's /proc, the next box)."""
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from autograder import isolation, zygote
+from autograder.assignment import part
+from autograder import limits as _limits
+from autograder.limits import Limits
+from autograder.remote import Student
+from autograder.sandbox import StudentImportError, Worker
+from autograder.zoo import build_source
+from tests.conftest import KIT_ROOT
+
+
+
+@pytest.fixture(autouse=True)
+def server():
+    if not isolation.detect().namespaces:
+        pytest.skip(f"no namespaces here: {isolation.detect().why_not}")
+    found = zygote.ForkServer.shared(Limits())
+    if found is None:
+        pytest.skip("no fork server here (nested namespaces are refused)")
+    return found
+
+PROBE = r'''
+import os, signal, subprocess, sys, time
+
+def leave_traces(marker):
+    """What a box could leave for the next one: files in every writable place, a detached sleeper."""
+    written = []
+    for folder in ("/tmp", os.getcwd(), os.environ.get("HOME", "/"), "/box/job", "/box/jobs", "/box/runtime", "/"):
+        try:
+            with open(os.path.join(folder, marker), "w") as f:
+                f.write(marker)
+            written.append(folder)
+        except OSError:
+            pass
+    if os.fork() == 0:
+        os.setsid()
+        if os.fork() == 0:
+            sys.argv[0] = marker
+            import ctypes
+            ctypes.CDLL(None).prctl(15, marker.encode()[:15], 0, 0, 0)
+            time.sleep(60)
+        os._exit(0)
+    return written
+
+def look(marker):
+    """What a box can see: files left by an earlier box, processes, its identity and privileges."""
+    found = []
+    for folder in ("/tmp", os.getcwd(), os.environ.get("HOME", "/"), "/box/job", "/box/jobs", "/"):
+        try:
+            found += [os.path.join(folder, n) for n in os.listdir(folder) if marker in n]
+        except OSError:
+            pass
+    status = dict(line.split(":", 1) for line in open("/proc/self/status") if ":" in line)
+    pids = sorted(int(p) for p in os.listdir("/proc") if p.isdigit())
+    try:
+        jobs = os.listdir("/box/jobs")
+    except OSError as exc:
+        jobs = type(exc).__name__
+    return {"found": found, "pids": pids, "uid": os.getuid(), "jobs": jobs, "job": sorted(os.listdir("/box/job")),
+            "cap_eff": status["CapEff"].strip(), "cap_bnd": status["CapBnd"].strip(),
+            "no_new_privs": status["NoNewPrivs"].strip()}
+
+def kill_everything():
+    """Signal every pid the box can name (kill(-1) and each /proc entry): the server must not be among them."""
+    for p in [int(p) for p in os.listdir("/proc") if p.isdigit()]:
+        if p != os.getpid():
+            try:
+                os.kill(p, signal.SIGKILL)
+            except OSError:
+                pass
+    try:
+        os.kill(-1, signal.SIGKILL)
+    except OSError:
+        pass
+    return 1
+'''
+
+
+@pytest.fixture
+def probe_file(tmp_path):
+    path = tmp_path / "linear_neuron.py"
+    path.write_text(PROBE)
+    return path
+
+
+def _box(module: Path) -> tuple[Worker, Student]:
+    worker = Worker("linear_neuron", module, import_timeout=60, output_limit=10**6)
+    return worker, Student(worker, "x", time.monotonic() + 60)
+
+
+def _host_processes_named(marker: str) -> list[int]:
+    found = []
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                if marker[:15].encode() in Path(f"/proc/{entry}/comm").read_bytes():
+                    found.append(int(entry))
+            except OSError:
+                pass
+    return found
+
+
+def test_a_forked_box_is_unprivileged_alone_in_its_namespaces_and_sees_no_other_job(probe_file):
+    worker, student = _box(probe_file)
+    try:
+        seen = student.look("nothing-to-find")
+        assert isinstance(worker._proc, zygote.ForkedProcess), "the box was not forked: this test proves nothing"
+    finally:
+        worker.close()
+    assert seen["cap_eff"] == "0000000000000000" and seen["cap_bnd"] == "0000000000000000", seen
+    assert seen["no_new_privs"] == "1", seen
+    assert seen["pids"] == [1, 2], f"the box sees processes besides its own init and worker: {seen['pids']}"
+    assert seen["jobs"] in ([], "PermissionError"), f"other jobs' folders are visible: {seen['jobs']}"
+    assert seen["job"] == ["probes.py", "submission"], seen["job"]
+    if os.geteuid() == 0:
+        assert seen["uid"] not in (0, 65534), f"a root grader's box runs as uid {seen['uid']}, not one of its own"
+
+
+def test_nothing_a_box_leaves_reaches_the_next_box(probe_file):
+    marker = f"ngzyg{os.getpid() % 100000}"
+    first, student = _box(probe_file)
+    try:
+        written = student.leave_traces(marker)
+        time.sleep(0.3)
+        assert "/tmp" in written, "the box could not even write its own /tmp: the test proves nothing"
+        assert not {"/box/job", "/box/runtime", "/"} & set(written), f"read-only places were written: {written}"
+        assert _host_processes_named(marker), "the sleeper never ran: the test proves nothing"
+        first_uid = student.look(marker)["uid"]
+    finally:
+        first.close()
+    time.sleep(0.2)
+    assert _host_processes_named(marker) == [], "a process of the box outlived it"
+    second, student = _box(probe_file)
+    try:
+        seen = student.look(marker)
+    finally:
+        second.close()
+    assert seen["found"] == [], f"the next box found what the previous one left: {seen['found']}"
+    if os.geteuid() == 0:  # a uid is reused only after its sweep (limits.claim_uid): nothing of it may be alive
+        assert not _limits._alive_of_uid(first_uid), "a process of the previous box's uid is alive"
+
+
+def test_a_box_that_signals_everything_it_can_name_leaves_the_server_working(probe_file, server):
+    worker, student = _box(probe_file)
+    try:
+        try:
+            student.kill_everything()
+        except Exception:
+            pass  # the box may well kill itself: what matters is what is left outside it
+    finally:
+        worker.close()
+    assert not server.dead and server._proc.poll() is None, "a box killed the fork server"
+    began = time.monotonic()
+    worker, student = _box(probe_file)
+    try:
+        assert student.look("x")["pids"] == [1, 2]
+    finally:
+        worker.close()
+    assert time.monotonic() - began < 5, "the next box was not forked from the warm server"
+
+
+def test_a_dead_server_is_replaced_and_its_boxes_end_with_a_message(probe_file, server):
+    worker, student = _box(probe_file)
+    try:
+        student.look("x")
+        os.killpg(server._proc.pid, signal.SIGKILL)  # the server, not the box: its boxes die with it
+        deadline = time.monotonic() + 10
+        while not server.dead and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert server.dead
+    finally:
+        worker.close()
+    worker, student = _box(probe_file)
+    try:
+        assert student.look("x")["pids"] == [1, 2]
+        assert zygote.ForkServer._shared is not server
+    finally:
+        worker.close()
+
+
+def test_a_box_that_cannot_import_its_module_says_so(tmp_path):
+    module = tmp_path / "linear_neuron.py"
+    module.write_text("raise ValueError('at import')\n")
+    worker, student = _box(module)
+    try:
+        with pytest.raises(StudentImportError, match="ValueError: at import"):
+            student.look("x")
+    finally:
+        worker.close()
+
+
+def test_forked_and_cold_boxes_grade_alike(tmp_path):
+    """The same submission graded with the fork server and with cold boxes (NEUROGRADE_FORKSERVER=0): the same
+    score for every check."""
+    sub = tmp_path / "submission"
+    sub.mkdir()
+    # A typical mistake (the zoo's first), so that failing checks and their messages are compared too.
+    (sub / "linear_neuron.py").write_text(build_source("linear_neuron", part("linear_neuron", "bugzoo").MUTANTS[0]))
+    scores = {}
+    for mode in ("1", "0"):
+        out = tmp_path / f"results-{mode}.json"
+        env = {**os.environ, zygote.ENV_SWITCH: mode}
+        proc = subprocess.run([sys.executable, "-m", "autograder", "grade", "--submission", str(sub),
+                               "--assignment", "linear_neuron", "--with-hidden", "--no-report", "--results",
+                               str(out)], cwd=KIT_ROOT, env=env, capture_output=True, text=True, timeout=300)
+        assert proc.returncode == 0, proc.stderr[-2000:]
+        doc = json.loads(out.read_text())
+        scores[mode] = {t["name"]: (t["score"], t.get("output", "")) for t in doc["tests"]}
+    assert scores["1"] == scores["0"]
