@@ -86,6 +86,7 @@ class Row:
     isolation: str = ""       # how the student's code was isolated when these results were made
     note: str = ""            # why a kept result was not trusted (shown in the progress line)
     results_sha256: str = ""  # of the results.json bytes this row was read from
+    worker: str = ""          # the cluster worker that graded it (grade-all --scheduler)
 
 
 class IsolationRefused(ValueError):
@@ -338,6 +339,28 @@ def grade_one(sub: Submission, out_dir: Path, server: GradingServer, timeout: fl
     start = time.monotonic()
     staged = next(iter(sub.files.values())).parent
     status = server.grade(staged, results, timeout)
+    return _row(sub, results, status, time.monotonic() - start)
+
+
+def grade_one_on_cluster(sub: Submission, out_dir: Path, runner, timeout: float) -> Row:
+    """Grade one (staged) submission on a Dask cluster (:mod:`autograder.cluster`); the results.json bytes it
+    sends back are written here, privately, and read exactly as a local grading's."""
+    folder = out_dir / sub.student
+    _private_dir(folder)
+    results = folder / "results.json"
+    for old in (results, folder / ".fingerprint"):
+        if old.exists() or old.is_symlink():
+            old.unlink()
+    start = time.monotonic()
+    answer = runner.grade(sub.files, timeout)
+    if answer.get("results") is not None:
+        _write_private(results, answer["results"])
+    row = _row(sub, results, answer["status"], time.monotonic() - start)
+    row.isolation, row.worker = answer.get("isolation", ""), answer.get("worker", "")
+    return row
+
+
+def _row(sub: Submission, results: Path, status: str, seconds: float) -> Row:
     doc, digest = None, ""
     if results.is_file() and not results.is_symlink():
         raw = results.read_bytes()
@@ -348,7 +371,7 @@ def grade_one(sub: Submission, out_dir: Path, server: GradingServer, timeout: fl
             status, doc = "invalid results", None
     elif status == "ok":
         status = "no results"
-    return Row(sub.student, status, time.monotonic() - start, doc, results_sha256=digest)
+    return Row(sub.student, status, seconds, doc, results_sha256=digest)
 
 
 def _private_dir(folder: Path) -> None:
@@ -492,13 +515,20 @@ class ClassProgress:
 
 
 def grade_all(source: Path, out_csv: Path, *, jobs: int = 2, force: bool = False, timeout: float | None = None,
-              config_path: Path = cfg.DEFAULT_PATH, unsafe_no_sandbox: bool = False) -> list[Row]:
+              config_path: Path = cfg.DEFAULT_PATH, unsafe_no_sandbox: bool = False,
+              scheduler: str | None = None) -> list[Row]:
     """Grade every submission found in ``source``; write each results.json and the CSV gradebook.
 
-    Raises :class:`IsolationRefused` when this machine has no namespace isolation and ``unsafe_no_sandbox`` is
-    not set."""
+    With ``scheduler`` (a dask.distributed scheduler's address) the gradings run on that cluster's workers
+    (:mod:`autograder.cluster`), each of which refuses to grade without its own sandbox; everything else is the
+    same. Raises :class:`IsolationRefused` when this machine has no namespace isolation and ``unsafe_no_sandbox``
+    is not set (for a local run)."""
     iso = isolation.detect()
-    if (why := refusal(iso)) is not None:
+    runner = None
+    if scheduler is not None:
+        from autograder.cluster import ClusterRunner
+        runner = ClusterRunner(scheduler, config_path)
+    elif (why := refusal(iso)) is not None:
         if not unsafe_no_sandbox:
             raise IsolationRefused(why)
         print(f"neurograde: warning: grading without namespace isolation ({iso.describe()}): students' code may "
@@ -532,7 +562,8 @@ def grade_all(source: Path, out_csv: Path, *, jobs: int = 2, force: bool = False
         notes: dict[str, str] = {}
         todo = []
         for sub in subs:
-            key_now = fingerprint(sub, config_path, iso.kind)
+            # On a cluster every worker grades with namespaces (or refuses): that is the kind its results carry.
+            key_now = fingerprint(sub, config_path, "namespaces" if runner is not None else iso.kind)
             row, why = (None, "") if force else kept_row(sub, out_dir, manifest.get(sub.student), key_now)
             if row is not None:
                 rows[sub.student] = row
@@ -544,32 +575,37 @@ def grade_all(source: Path, out_csv: Path, *, jobs: int = 2, force: bool = False
         if todo:
             save_manifest(manifest_path, key, trusted)  # what is being regraded is no longer vouched for
         lock = threading.Lock()
-        servers = [GradingServer(slot, config_path, out_dir / f".grader-{slot}.log")
-                   for slot in range(min(jobs, len(todo)))]
+        servers = [] if runner is not None else [GradingServer(slot, config_path, out_dir / f".grader-{slot}.log")
+                                                 for slot in range(min(jobs, len(todo)))]
         idle = list(servers)
 
         def run(sub: Submission, key_now: str) -> Row:
-            with lock:
-                server = idle.pop()
-            try:
-                row = grade_one(sub, out_dir, server, timeout)
-                if recycle:
-                    server.close()
-                kill_orphans()
-            finally:
+            if runner is not None:
+                row = grade_one_on_cluster(sub, out_dir, runner, timeout)
+            else:
                 with lock:
-                    idle.append(server)
-            row.isolation, row.note = iso.kind, notes.get(sub.student, "")
+                    server = idle.pop()
+                try:
+                    row = grade_one(sub, out_dir, server, timeout)
+                    if recycle:
+                        server.close()
+                    kill_orphans()
+                finally:
+                    with lock:
+                        idle.append(server)
+                row.isolation = iso.kind
+            row.note = notes.get(sub.student, "")
             if row.status == "ok":
                 _write_private(out_dir / sub.student / ".fingerprint", key_now.encode())
                 with lock:
                     trusted[sub.student] = {"fingerprint": key_now, "results_sha256": row.results_sha256,
-                                            "isolation": iso.kind}
+                                            "isolation": row.isolation}
                     save_manifest(manifest_path, key, trusted)
             return row
 
+        parallel = runner.slots() if runner is not None else len(servers)
         try:
-            with ThreadPoolExecutor(max_workers=max(1, len(servers))) as pool:
+            with ThreadPoolExecutor(max_workers=max(1, parallel)) as pool:
                 futures = [pool.submit(run, sub, key_now) for sub, key_now in todo]
                 for future in as_completed(futures):
                     row = future.result()
@@ -578,6 +614,8 @@ def grade_all(source: Path, out_csv: Path, *, jobs: int = 2, force: bool = False
         finally:
             for server in servers:
                 server.close()
+            if runner is not None:
+                runner.close()
             kill_orphans()
     ordered = [rows[s.student] for s in subs]
     save_manifest(manifest_path, key, trusted)

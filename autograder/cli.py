@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+import time
 from pathlib import Path
 
 from autograder import config as cfg
@@ -26,7 +27,8 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
     g = sub.add_parser("grade", help="grade one submission directory")
     g.add_argument("--submission", type=Path, default=KIT_ROOT / "student_template",
-                   help="directory holding linear_neuron.py, backprop.py, pytorch_basics.py (default: student_template/)")
+                   help="directory holding the contract files, <assignment>.py for each assignment of grading.yml "
+                        "(default: student_template/)")
     g.add_argument("--assignment", action="append", metavar="NAME",
                    help="assignment to grade, repeatable: one of grading.yml's (default: all)")
     g.add_argument("--results", type=Path, default=Path("results/results.json"),
@@ -48,6 +50,9 @@ def build_parser() -> argparse.ArgumentParser:
     b.add_argument("--unsafe-no-sandbox", action="store_true",
                    help="grade even where student code cannot be isolated in namespaces (bubblewrap): students "
                         "could then read or change each other's files and results")
+    b.add_argument("--scheduler", metavar="ADDRESS",
+                   help="grade on a dask.distributed cluster (e.g. tcp://host:8786) instead of this machine; "
+                        "each worker needs the kit at this commit and bubblewrap (docs/instructors.md)")
     b.add_argument("--config", type=Path, default=cfg.DEFAULT_PATH, help=argparse.SUPPRESS)
     server = sub.add_parser("grade-server")  # internal: grade-all's warm graders, one request per stdin line
     server.add_argument("--config", type=Path, default=cfg.DEFAULT_PATH)
@@ -124,15 +129,21 @@ def _grade_all(args: argparse.Namespace) -> int:
     if args.jobs < 1:
         print("neurograde: error: --jobs must be at least 1", file=sys.stderr)
         return 2
+    began = time.monotonic()
     try:
         rows = grade_all(args.source, args.out, jobs=args.jobs, force=args.force, config_path=args.config,
-                         unsafe_no_sandbox=args.unsafe_no_sandbox)
+                         unsafe_no_sandbox=args.unsafe_no_sandbox, scheduler=args.scheduler)
     except (ValueError, OSError, cfg.ConfigError) as exc:
         print(f"neurograde: error: {exc}", file=sys.stderr)
         return 2
     failed = [r for r in rows if not r.status.startswith("ok")]
-    from autograder.isolation import detect
-    print(f"Graded {len(rows)} submission(s) (isolation: {detect().kind}); gradebook: {args.out}"
+    graded = [r for r in rows if r.status != "ok (unchanged)"]
+    minutes = (time.monotonic() - began) / 60
+    kinds = sorted({r.isolation for r in graded if r.isolation}) or ["-"]
+    where = f"cluster {args.scheduler}" if args.scheduler else f"this machine, {args.jobs} job(s)"
+    print(f"Graded {len(graded)} submission(s), {len(rows) - len(graded)} unchanged, on {where} "
+          f"(isolation: {', '.join(kinds)}): {len(graded) / minutes if minutes > 0 else 0:.1f} submissions a "
+          f"minute; gradebook: {args.out}"
           + (f"; {len(failed)} did not finish normally: " + ", ".join(f"{r.student} ({r.status})" for r in failed)
              if failed else ""))
     return 0

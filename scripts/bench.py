@@ -27,9 +27,9 @@ from autograder.limits import THREAD_ENV  # noqa: E402
 ASSIGNMENTS = assignment_names()
 
 TARGET_WALL = 10.0
-TARGET_FLOOR_RATIO = 1.5
+TARGET_FLOOR_RATIO = 1.3
 TARGET_RSS_MB = 768
-TARGET_PER_MINUTE = 20
+TARGET_PER_MINUTE = 90
 
 FLOOR = r"""
 import sys, numpy as np
@@ -64,6 +64,18 @@ if "pytorch_basics" in names:
     pb.train_with_loader(torch.nn.Linear(X.shape[1], 1), pb.make_loader(Xt, yt), epochs=10)
     pb.collapse_linear_stack(torch.nn.Linear(3, 4), torch.nn.Linear(4, 2))
     pb.fit_cubic(seed=0)
+if "perceptron_adaline" in names:
+    import perceptron_adaline as pa
+    from sklearn.datasets import load_iris, make_regression
+    iris = load_iris()
+    X, y = iris.data[:100][:, [0, 2]], iris.target[:100]
+    pa.Perceptron(2).train(X, y, epochs=10, shuffle=True)
+    Xr, yr = make_regression(n_samples=1000, n_features=2, n_informative=2, noise=10, random_state=0)
+    pa.normal_equation(Xr, yr); pa.gradient_descent_path(Xr, yr)
+    pa.numerical_gradient(lambda w: float((w ** 3).sum()), np.ones((2, 3)))
+    pa.Adaline(2).train((X - X.mean(0)) / X.std(0), y.astype(float), epochs=20, batch_size=7)
+    pa.count_parameters([2, 3, 1]); pa.mnist_batch_shapes()
+    pa.random_search(Xr, yr, n_trials=1000)
 """
 
 
@@ -155,7 +167,9 @@ def main() -> int:
 
 
 def bulk(tmp: Path, count: int) -> float:
-    """Submissions per minute for ``count`` copies of reference, stubs and mutants, graded with --jobs 2."""
+    """Submissions per minute for a class of ``count``: one that crashes its box (os._exit in a function), one
+    that hangs (an endless loop in a function), the rest cycling through the reference, the stubs and two
+    mutants per assignment; graded with --jobs 2 and the hidden checks."""
     from autograder.zoo import build_source
     import importlib
     kinds: list[dict[str, str]] = [
@@ -171,15 +185,30 @@ def bulk(tmp: Path, count: int) -> float:
             files = {f"{b}.py": (KIT / "reference" / f"{b}.py").read_text() for b in ASSIGNMENTS}
             files[f"{a}.py"] = build_source(a, mutant)
             kinds.append(files)
+    first = ASSIGNMENTS[0]
+    reference = {f"{a}.py": (KIT / "reference" / f"{a}.py").read_text() for a in ASSIGNMENTS}
+    crash = dict(reference)
+    crash[f"{first}.py"] += "\n\nimport os as _os\n_original = {name}\ndef {name}(*a, **k):\n    _os._exit(3)\n"
+    hang = dict(reference)
+    hang[f"{first}.py"] += "\n\ndef {name}(*a, **k):\n    while True:\n        pass\n"
+    name = _first_function(reference[f"{first}.py"])
+    crash[f"{first}.py"] = crash[f"{first}.py"].replace("{name}", name)
+    hang[f"{first}.py"] = hang[f"{first}.py"].replace("{name}", name)
+    kinds = [crash, hang, *kinds]
     root = tmp / "class"
     for i in range(count):
         folder = root / f"s{i:03d}"
         folder.mkdir(parents=True)
-        for name, text in kinds[i % len(kinds)].items():
-            (folder / name).write_text(text)
+        for file_name, text in kinds[i if i < 2 else 2 + (i - 2) % (len(kinds) - 2)].items():
+            (folder / file_name).write_text(text)
     wall, _, _ = measure([sys.executable, "-m", "autograder", "grade-all", str(root), "--jobs", "2",
                           "--out", str(tmp / "bulk" / "gradebook.csv")])
     return count / wall * 60
+
+
+def _first_function(source: str) -> str:
+    import ast
+    return next(node.name for node in ast.parse(source).body if isinstance(node, ast.FunctionDef))
 
 
 if __name__ == "__main__":

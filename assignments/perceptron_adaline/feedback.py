@@ -3,10 +3,11 @@ gradient-descent path in the (beta_1, beta_2) plane, Adaline's three modes, rand
 
 Every curve of the student's comes from their own code, run on fixed data (iris from scikit-learn, the lecture's
 ``make_regression`` set with its seed 42). What they are compared with is computed here, in plain NumPy, from the
-handout's closed forms and formulas on those fixed data, never from the oracle or the reference: the least-squares
+handout's closed forms on those fixed data, or recorded from the oracle, never the reference: the least-squares
 solution (``np.linalg.lstsq``, the trusted counterpart of the student's ``normal_equation``), the loss contours of
-``1/2 mean((X beta - y)^2)`` around it, and batch gradient descent on the MSE with an intercept (the chapter's
-update), which is both the expected batch-mode curve of Adaline and random search's competitor.
+``1/2 mean((X beta - y)^2)`` around it, and batch gradient descent on the MSE with an intercept (recorded from the
+oracle: it is Adaline's batch mode, an exercise's answer), which is both the expected batch-mode curve of Adaline and
+random search's competitor.
 """
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ import numpy as np
 
 from autograder.feedback import (Context, FeedbackProblem, Gatherer, Plot, curve, describe_final, diverged, level, number,
                                  numbers, points)
+from autograder.recorded import Recorded
 from autograder.sandbox import StudentError
 
 GRID = 70                      # grid points per side of the decision-region plot: 4,900 predictions in one call
@@ -96,19 +98,21 @@ def _least_squares_path_plane() -> dict:
     return {"best": best, "lowest": lowest, "ellipses": ellipses}
 
 
-@lru_cache(maxsize=None)
+#: Batch gradient descent on the Adaline rows from w = 0, b = 0 at DESCENT_LR: the expected batch-mode curve and
+#: random search's competitor. It is Adaline's batch mode, ex4's answer, so it ships as recorded numbers only.
+PLOTS = Recorded("perceptron_adaline", {
+    "plot_batch_descent": lambda oracle: oracle.adaline_run(
+        *_adaline_rows(), np.zeros(_adaline_rows()[0].shape[1]), 0.0, DESCENT_LR,
+        epochs=max(SEARCH_TRIALS, MODES_EPOCHS), batch_size=len(_adaline_rows()[1]), seed=0)["losses"],
+})
+
+
 def _descent_on_adaline_rows() -> tuple[np.ndarray, float]:
-    """Batch gradient descent on mean((X w + b - y)^2) from w = 0, b = 0 at DESCENT_LR (the chapter's update, with
-    the MSE's factor 2): the MSE after each of SEARCH_TRIALS steps; and the least-squares MSE."""
+    """The MSE after each step of batch gradient descent (recorded), and the least-squares MSE (closed form)."""
     X, y = _adaline_rows()
-    w, b, after = np.zeros(X.shape[1]), 0.0, []
-    for _ in range(max(SEARCH_TRIALS, MODES_EPOCHS)):
-        residual = X @ w + b - y
-        w, b = w - DESCENT_LR * 2.0 * X.T @ residual / len(y), b - DESCENT_LR * 2.0 * float(np.mean(residual))
-        after.append(float(np.mean((X @ w + b - y) ** 2)))
     X1 = np.column_stack([X, np.ones(len(y))])
     optimum = float(np.mean((X1 @ np.linalg.lstsq(X1, y, rcond=None)[0] - y) ** 2))
-    return np.array(after), optimum
+    return np.asarray(PLOTS["plot_batch_descent"], dtype=np.float64), optimum
 
 
 def _cross(label: str, centre: np.ndarray, half: tuple[float, float], **style) -> dict:
