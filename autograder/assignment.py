@@ -69,3 +69,26 @@ def check_functions(name: str) -> dict[str, Callable]:
     found = [(fn.__code__.co_firstlineno, fn_name, fn) for fn_name, fn in vars(module).items()
              if fn_name.startswith("test_") and inspect.isfunction(fn) and fn.__module__ == module.__name__]
     return {fn_name: fn for _, fn_name, fn in sorted(found)}
+
+
+#: Libraries a contract file may import that are worth importing before the student's code (the fork server's
+#: warm process, :mod:`autograder.zygote`): the heavy ones of the chapter.
+HEAVY_LIBRARIES = ("numpy", "scipy", "pandas", "sklearn", "torch")
+
+
+def libraries(name: str) -> tuple[str, ...]:
+    """The heavy libraries the assignment's contract file imports, read from the kit's own copy of it (the
+    reference, else the stub; never the student's file), e.g. ``("numpy", "sklearn.preprocessing")``."""
+    import ast
+    for folder in ("reference", "student_template"):
+        path = KIT_ROOT / folder / f"{name}.py"
+        if path.is_file():
+            break
+    else:
+        return HEAVY_LIBRARIES
+    found: list[str] = []
+    for node in ast.parse(path.read_text()).body:
+        modules = ([a.name for a in node.names] if isinstance(node, ast.Import)
+                   else [node.module] if isinstance(node, ast.ImportFrom) and node.module and not node.level else [])
+        found += [m for m in modules if m.split(".")[0] in HEAVY_LIBRARIES and m not in found]
+    return tuple(found)

@@ -78,7 +78,7 @@ def grade(submission: Path, assignments: list[str], *, with_hidden: bool = False
     session = FeedbackSession(enabled=feedback, on_panel=on_panel)
     try:
         results = pipeline.run(plans, Path(submission), workers=workers or pipeline.sandbox_workers(config,
-                               Path(submission)), feedback=session, progress=progress or Progress(None))
+                               Path(submission), [p.name for p in plans]), feedback=session, progress=progress or Progress(None))
     finally:
         # Whatever student code forked and detached dies before any result is written.
         if sandboxed and (killed := kill_strays_until_quiet(keep=_warm_server_pids())):

@@ -148,8 +148,14 @@ def not_run(check: cfg.CheckConfig) -> CheckResult:
                        False, Failure("not_run", seen="The grader could not run this check: tell your instructor."))
 
 
-def sandbox_workers(config: cfg.Config, submission: Path) -> WorkerFactory:
-    """Step 2's default: each assignment's contract file in a sandbox of its own."""
+def sandbox_workers(config: cfg.Config, submission: Path, assignments: Sequence[str] = ()) -> WorkerFactory:
+    """Step 2's default: each assignment's contract file in a sandbox of its own. The fork server, where there is
+    one, warms up with the libraries these ``assignments`` import (:func:`autograder.assignment.libraries`)."""
+    from autograder import assignment as parts, zygote
+    wanted = tuple(dict.fromkeys(m for a in assignments for m in parts.libraries(a)))
+    if wanted:
+        zygote.ForkServer.want(wanted)
+
     def make(assignment: str, path: Path | None) -> Worker:
         return Worker(assignment, path, import_timeout=config.assignments[assignment].import_timeout,
                       output_limit=config.output_limit_bytes, limits=config.limits)

@@ -29,6 +29,7 @@ import time
 from pathlib import Path
 
 from autograder import isolation
+from autograder.assignment import HEAVY_LIBRARIES
 from autograder.limits import THREAD_ENV, Limits, descendants, why_no_drop
 
 PACKAGE_DIR = Path(__file__).resolve().parent
@@ -36,6 +37,8 @@ PACKAGE_DIR = Path(__file__).resolve().parent
 RUNTIME_FILES = ("__init__.py", "wire.py", "session.py", "worker.py", "zygote_main.py")
 #: Set to "0" to start a cold process per box even where the fork server works.
 ENV_SWITCH = "NEUROGRADE_FORKSERVER"
+#: What a server imports when nobody said what the grading needs: every contract file's libraries.
+DEFAULT_PRELOAD = ("numpy", "sklearn.preprocessing", "torch", "torch.nn", "torch.utils.data")
 #: How long the warm process may take to say whether nested namespaces work, and to import the libraries.
 VERDICT_SECONDS = 20.0
 READY_SECONDS = 120.0
@@ -85,6 +88,14 @@ class ForkServer:
 
     _shared: "ForkServer | None" = None
     _lock = threading.Lock()
+    #: What the next server imports before forking (a grading asks for its assignments' libraries first).
+    _wanted: tuple[str, ...] = ()
+
+    @classmethod
+    def want(cls, libraries: "tuple[str, ...]") -> None:
+        """Warm the next server with ``libraries`` too (a running server keeps what it has: a box that needs more
+        imports it itself, as a cold box does)."""
+        cls._wanted = tuple(dict.fromkeys(cls._wanted + tuple(libraries)))
 
     @classmethod
     def shared(cls, limits: Limits) -> "ForkServer | None":
@@ -100,7 +111,7 @@ class ForkServer:
             if server is None or server.dead:
                 if server is not None:
                     server.close()
-                server = cls._shared = ForkServer(limits)
+                server = cls._shared = ForkServer(limits, cls._wanted or DEFAULT_PRELOAD)
         return server if server.usable() else None
 
     @classmethod
@@ -110,8 +121,11 @@ class ForkServer:
                 cls._shared.close()
                 cls._shared = None
 
-    def __init__(self, limits: Limits) -> None:
+    def __init__(self, limits: Limits, preload: "tuple[str, ...]" = ()) -> None:
         self.limits = limits
+        # Only dotted names of the chapter's libraries reach the server's command line.
+        self.preload = tuple(m for m in preload if m.split(".")[0] in HEAVY_LIBRARIES
+                             and m.replace(".", "").replace("_", "").isalnum())
         self.dead = False
         self.why_not = ""
         self._verdict = threading.Event()
@@ -152,7 +166,7 @@ class ForkServer:
         self._log = open(self._tmp / "server.log", "wb")
         self._proc = subprocess.Popen(
             [*cmd, sys.executable, "-I", "/box/runtime/autograder/zygote_main.py", "/box/runtime",
-             str(theirs.fileno())],
+             str(theirs.fileno()), ",".join(self.preload)],
             cwd="/", env={}, stdin=subprocess.DEVNULL, stdout=self._log, stderr=subprocess.STDOUT,
             pass_fds=(theirs.fileno(),), start_new_session=True, preexec_fn=_no_core_dumps)
         theirs.close()
