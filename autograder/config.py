@@ -7,7 +7,9 @@ a float: tolerances) and their names must be exactly the names the assignment's 
 (``thresholds["name"]`` or ``thresholds.name`` in ``assignments/<name>/*.py``, found by reading the code): a name
 declared but never read, or read but never declared (a typo on either side), fails here, at load, not as a zero
 at grading time. The match between configured check ids and the check functions that exist is verified when the
-checks are selected (:func:`match_checks`), so points can never silently drop out of the total.
+checks are selected (:func:`match_checks`), so points can never silently drop out of the total. A check's
+``enforces`` lists the handout conventions it enforces: each name must be a ``Convention`` of the assignment's
+``mistakes.py`` (found by reading the code, like the thresholds); docs/conventions.md is generated from them.
 """
 from __future__ import annotations
 
@@ -89,6 +91,8 @@ class CheckConfig:
     points: float
     visibility: str
     timeout: float
+    #: The handout conventions the check enforces (names of Conventions in mistakes.py); None: not declared.
+    enforces: tuple[str, ...] | None = None
 
     @property
     def hidden(self) -> bool:
@@ -155,7 +159,7 @@ _DEFAULT_KEYS = {"check_timeout": 10.0, "assignment_time_limit": 120.0, "import_
 _ASSIGNMENT_KEYS = {"title": None, "total_points": None, "time_limit": None, "check_timeout": None,
                     "import_timeout": None, "exercises": None, "thresholds": {}}
 _EXERCISE_KEYS = {"title": None, "checks": None}
-_CHECK_KEYS = {"points": None, "visibility": "visible", "timeout": None}
+_CHECK_KEYS = {"points": None, "visibility": "visible", "timeout": None, "enforces": None}
 
 
 class _Where:
@@ -233,6 +237,7 @@ def parse(raw: Any, *, source: str = "grading.yml", lines: Mapping[tuple, int] |
         assignments[name] = _assignment(name, body, defaults, where)
         if code is not None and (code / name).is_dir():
             match_thresholds(assignments[name], code / name, where / "thresholds")
+            match_conventions(assignments[name], code / name, where / "exercises")
     d = top_where / "defaults"
     limits = Limits(memory_bytes=int(_number(defaults["memory_limit_mb"], d / "memory_limit_mb") * 2**20),
                     cpu_seconds=int(_number(defaults["cpu_limit_s"], d / "cpu_limit_s")),
@@ -263,14 +268,15 @@ def _assignment(name: str, body: Any, defaults: Mapping[str, Any], where: _Where
             if check_id in seen:
                 raise ConfigError(f"{c_where}: already listed under {seen[check_id]}")
             seen[check_id] = ex_id
-            c = _section(check_body, _CHECK_KEYS, c_where, optional=("timeout",))
+            c = _section(check_body, _CHECK_KEYS, c_where, optional=("timeout", "enforces"))
             if c["visibility"] not in VISIBILITIES:
                 raise ConfigError(f"{c_where / 'visibility'}: {c['visibility']!r} is not one of "
                                   f"{', '.join(VISIBILITIES)}")
             checks[check_id] = CheckConfig(
                 id=check_id, assignment=name, exercise=ex_id,
                 points=_number(c["points"], c_where / "points"), visibility=c["visibility"],
-                timeout=_number(_or(c["timeout"], check_timeout), c_where / "timeout"))
+                timeout=_number(_or(c["timeout"], check_timeout), c_where / "timeout"),
+                enforces=_names(c["enforces"], c_where / "enforces"))
         exercises[ex_id] = ExerciseConfig(id=ex_id, title=str(ex["title"]), checks=checks)
     total = _number(sec["total_points"], where / "total_points")
     assignment = AssignmentConfig(
@@ -282,6 +288,17 @@ def _assignment(name: str, body: Any, defaults: Mapping[str, Any], where: _Where
     if abs(points - total) > 1e-9:
         raise ConfigError(f"{where}: the checks' points add up to {points:g}, but total_points is {total:g}")
     return assignment
+
+
+def _names(raw: Any, where: _Where) -> tuple[str, ...] | None:
+    """A check's ``enforces``: a list of distinct convention names (identifiers), possibly empty; absent: None."""
+    if raw is None:
+        return None
+    if not isinstance(raw, list) or not all(isinstance(n, str) and n.isidentifier() for n in raw):
+        raise ConfigError(f"{where}: expected a list of convention names, e.g. [update, history], got {raw!r}")
+    if len(set(raw)) != len(raw):
+        raise ConfigError(f"{where}: a convention is listed twice in {raw!r}")
+    return tuple(raw)
 
 
 def _thresholds(name: str, raw: Any, where: _Where) -> Thresholds:
@@ -379,6 +396,42 @@ def match_thresholds(assignment: AssignmentConfig, folder: Path, where: Any = No
                         + (f" (did you mean {near[0]!r}?)" if near else ""))
     if problems:
         raise ConfigError("; ".join(problems))
+
+
+# -- the conventions the checks enforce ---------------------------------------------------------------------------
+
+def convention_names(source: str) -> dict[str, int]:
+    """{name: line} of the Conventions a mistakes.py defines: ``Convention("name", ...)`` calls with a literal
+    name (read from the code, so loading grading.yml imports nothing)."""
+    names: dict[str, int] = {}
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.Call) and isinstance(node.func, (ast.Name, ast.Attribute)) \
+                and (node.func.id if isinstance(node.func, ast.Name) else node.func.attr) == "Convention":
+            first = node.args[0] if node.args else next((k.value for k in node.keywords if k.arg == "name"), None)
+            if isinstance(first, ast.Constant) and isinstance(first.value, str):
+                names.setdefault(first.value, node.lineno)
+    return names
+
+
+def match_conventions(assignment: AssignmentConfig, folder: Path, where: Any = None) -> None:
+    """Every convention a check of ``assignment`` declares in ``enforces`` is a Convention of ``folder``'s
+    mistakes.py, or ConfigError naming grading.yml's file and line (with the nearest name: a typo)."""
+    declared = [(c, name) for c in assignment.checks() for name in (c.enforces or ())]
+    if not declared:
+        return
+    path = folder / "mistakes.py"
+    try:
+        known = convention_names(path.read_text()) if path.is_file() else {}
+    except SyntaxError as exc:
+        raise ConfigError(f"{path}:{exc.lineno}: cannot read its conventions: {exc.msg}") from None
+    for check, name in declared:
+        if name not in known:
+            at = (where / check.exercise / "checks" / check.id / "enforces" if isinstance(where, _Where)
+                  else f"grading.yml: assignments.{assignment.name}.exercises.{check.exercise}.checks.{check.id}")
+            near = difflib.get_close_matches(name, known, n=1)
+            raise ConfigError(f"{at}: enforces {name!r}, which is no Convention of assignments/{folder.name}/"
+                              f"mistakes.py" + (f" (did you mean {near[0]!r}?)" if near else
+                                                f" (known: {', '.join(sorted(known)) or 'none'})"))
 
 
 def match_checks(assignment: AssignmentConfig, functions: Iterable[str]) -> None:

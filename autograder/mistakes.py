@@ -30,11 +30,16 @@ def handout(section: str) -> str:
 
 @dataclass(frozen=True)
 class Convention:
-    """A rule of the handout that a check enforces, shown as "Rule:" when the check fails."""
+    """A rule of the handout that a check enforces, shown as "Rule:" when the check fails.
+
+    ``section`` names the handout section that states it (a heading, optionally followed by ", 'label'");
+    ``stated`` is a phrase of that section, compared with case and whitespace normalised, that proves the handout
+    states the rule (tests/test_conventions.py; the checks declare what they enforce in grading.yml)."""
 
     name: str
     text: str
     section: str
+    stated: str = ""
 
     def __str__(self) -> str:
         return f"{self.text} {handout(self.section)}"

@@ -40,21 +40,44 @@ EXERCISE_7 = "Exercise 7: minibatch training"
 # --- the rules the checks enforce (shown as "Rule:"), in the handout's words --------------------------------------
 
 RULE_ELEMENTWISE = Convention("elementwise", "the activations and their derivatives are the handout's formulas, "
-                              "applied to every entry, the shape kept", EXERCISE_1)
-RULE_NO_OVERFLOW = Convention("no_overflow", "sigmoid never overflows or warns, whatever z", EXERCISE_1)
-RULE_MSE = Convention("mse", "mse_loss is the mean over all entries of (y_pred - y_true)^2, with no 1/2", LOSS)
+                              "applied to every entry, the shape kept", EXERCISE_1,
+                              stated="all elementwise on arrays of any shape (and on plain numbers for sigmoid)")
+RULE_ACTIVATED = Convention("activated_value", "sigmoid_derivative takes the activated value a = sigmoid(z) and "
+                            "returns a (1 - a); tanh_derivative and relu_derivative take z", ACTIVATED,
+                            stated="takes the activated value a = sigmoid(z) and returns a * (1 - a)")
+RULE_RELU_AT_ZERO = Convention("relu_at_zero", "relu_derivative is 1 where z > 0 and 0 elsewhere, 0 at z = 0",
+                               EXERCISE_1, stated="so it is 0 at z = 0")
+RULE_NO_OVERFLOW = Convention("no_overflow", "sigmoid never overflows or warns, whatever z", EXERCISE_1,
+                              stated="sigmoid(z) = 1 / (1 + exp(-z)) must not overflow")
+RULE_MSE = Convention("mse", "mse_loss is the mean over all entries of (y_pred - y_true)^2, with no 1/2", LOSS,
+                      stated="mse_loss(y, y_pred) = mean((y_pred - y)^2) over all entries (no 1/2)")
 RULE_BCE = Convention("bce", "bce_loss averages over all entries, the predictions clipped to [eps, 1 - eps]",
-                      EXERCISE_2)
+                      EXERCISE_2, stated="averaged over all entries, where p = np.clip(y_pred, eps, 1 - eps)")
+RULE_SHAPES = Convention("shapes", "one row per example: X (m, n_in), W (n_in, n_out), b (1, n_out), y (m, 1)", SHAPES,
+                         stated="a weight matrix W has shape (n_in, n_out), a bias b has shape (1, n_out)")
 RULE_FORWARD = Convention("forward", "every layer computes z from the previous activation, its weights and its "
-                          "bias, then applies the sigmoid, the output layer too", EXERCISE_3)
-RULE_CACHE = Convention("cache", "forward keeps a0 = X and every layer's z and a in self.cache", EXERCISE_5)
+                          "bias, then applies the sigmoid, the output layer too", EXERCISE_3,
+                          stated="computes z1 = X @ W1 + b1, a1 = sigmoid(z1), z2 = a1 @ W2 + b2")
+RULE_SINGLE_NEURON = Convention("single_neuron", "train_single_neuron trains one sigmoid neuron on the MSE by "
+                                "full-batch gradient descent and returns n_in weights, one bias and one loss per "
+                                "epoch (graded by what they compute, not by their shapes)", EXERCISE_4,
+                                stated="the grader reads w and b by their values only")
+RULE_RANDOM_START = Convention("random_start", "the network's weights start at random (not all units of a layer "
+                               "alike), W_l of shape (n_{l-1}, n_l) and b_l of shape (1, n_l) in self.params",
+                               EXERCISE_5, stated="Draw the weights at random")
+RULE_CACHE = Convention("cache", "forward keeps a0 = X and every layer's z and a in self.cache", EXERCISE_5,
+                        stated='It stores self.cache = {"a0": X, "z1": ..., "a1": ...')
 RULE_BACKWARD = Convention("backward", "backward returns the exact gradient of mse_loss(y, forward(X)), each entry "
-                           "shaped like its parameter", BACKPROPAGATION)
+                           "shaped like its parameter", BACKPROPAGATION,
+                           stated="The 1/m is already in delta, so db is a sum, not a mean")
 RULE_TRAINING = Convention("training", "each epoch records the loss before the update, then moves every parameter "
-                           "against its gradient", TRAINING)
+                           "against its gradient", TRAINING, stated="record the loss before the update")
 RULE_MINIBATCH = Convention("minibatch", "every epoch: a new order, consecutive minibatches (the last may be "
                             "smaller), one update per minibatch, and the plain mean of the minibatch losses",
-                            EXERCISE_7)
+                            EXERCISE_7, stated="append the plain mean of the epoch's minibatch losses")
+RULE_EXACT_ROWS = Convention("exact_rows", "every minibatch goes through self.forward and self.backward as exact "
+                             "rows of X and y, picked by their indices (not rescaled, not converted)", EXERCISE_7,
+                             stated="the minibatches must be exact rows of X")
 
 
 # =================================================================================================================

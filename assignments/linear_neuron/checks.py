@@ -848,6 +848,13 @@ def test_multi_fit_one_step_follows_the_update_rule(student, rng, thresholds):
     _expect_params(neuron, X, w0, b0, descent.replay(w0, b0, lr, 1)[-1],
                    lambda m: descent.replay(w0, b0, lr, 1, m)[-1], thresholds,
                    how=f"after one step from w = {fmt(w0)}, b = {b0} with lr = {lr}")
+    # The history of LinearNeuron, visibly (the hidden k-step check compares it too): one value, the MSE at (w0, b0).
+    history = _history_values(neuron.history)
+    mse = float(np.mean((X @ w0 + b0 - y) ** 2))
+    if not (len(history) == 1 and _close(history[0], mse, thresholds)):
+        fail(f"history = [{fmt(mse)}] after one step: the MSE at w = {fmt(w0)}, b = {b0}, before the update",
+             fmt(history), f"append the MSE on idx, computed before the update, once per iteration "
+                           f"{handout(mistakes.HISTORY)}", convention=mistakes.RULE_HISTORY)
 
 
 def _k_steps_cases(rng: np.random.Generator) -> Iterator[tuple[np.ndarray, np.ndarray, np.ndarray, float, int]]:

@@ -35,16 +35,54 @@ EXERCISE_6 = "Exercise 6"
 # --- the rules the checks enforce (shown as "Rule:"), in the handout's words --------------------------------------
 
 RULE_GRADIENTS = Convention("gradients", "the batch gradients are averages over the examples of the index set, of "
-                            "the error u - y", AVERAGES)
+                            "the error u - y", AVERAGES, stated="dE/da = mean((u - y) x), dE/db = mean(u - y)")
 RULE_UPDATE = Convention("update", "both gradients are taken at the current parameters, averaged over the index "
-                         "set, and both parameters then move together against them", TOGETHER)
+                         "set, and both parameters then move together against them", TOGETHER,
+                         stated="compute both gradients first, then")
 RULE_HISTORY = Convention("history", "one history value per iteration: the MSE on the index set, computed before "
-                          "the update", HISTORY)
+                          "the update", HISTORY, stated="append the MSE mean((y - u)^2) on idx (no 1/2)")
+RULE_HISTORY_LIST = Convention("history_list", "fit returns self.history, the list itself, and a second call "
+                               "appends to it", HISTORY, stated="fit returns self.history, the list itself, and a "
+                               "second call of fit keeps appending to it")
+RULE_EPOCH = Convention("epoch_is_one_update", "fit(epochs=k) makes exactly k updates and appends k history values, "
+                        "in every mode, and never stops early (not even when the loss grows or is not finite)",
+                        "Conventions, 'An epoch is one update'",
+                        stated="fit never stops early, not even when the loss grows or becomes inf or nan")
 RULE_CRITICAL = Convention("critical_rate", "the critical learning rate is 2 / lambda_max, lambda_max the largest "
-                           "eigenvalue of the Hessian H", EXERCISE_3)
-RULE_MODES = Convention("modes", "the index set of each mode", EXERCISE_4)
+                           "eigenvalue of the Hessian H of the halved cost", EXERCISE_3,
+                           stated="The grader asks for 2 / lambda_max of H as written above")
+RULE_FLOATS = Convention("python_floats", "gradient_1d returns two Python floats (np.float64 is one; an array or an "
+                         "np.float32 scalar is not)", EXERCISE_1,
+                         stated="an np.float32 scalar is not a Python float and fails")
+RULE_INIT = Convention("random_init", "__init__ draws a and b as floats from U[0, 1) (b, and w at the first fit, "
+                       "for LinearNeuron) and starts history empty", "Exercise 2",
+                       stated="sets self.a and self.b to random floats from U[0, 1)")
+RULE_FORWARD = Convention("vectorised_forward", "forward(x) is a * x + b for an array of any shape, computed by "
+                          "NumPy at once (no Python loop)", "Exercise 2", stated="without a Python loop")
+RULE_CONTINUES = Convention("continues", "fit starts from the current parameters, so a second call continues where "
+                            "the first stopped", "Exercise 2", stated="It starts from the current a and b")
+RULE_MODES = Convention("modes", "the index set of each mode: all n examples, one random example, batch_size "
+                        "distinct random examples", EXERCISE_4, stated="Only the index set changes")
+RULE_RAISES = Convention("raises_before_update", "an unknown mode, or a batch_size outside 1..n in minibatch mode, "
+                         "raises ValueError when fit is called, before any update", EXERCISE_4,
+                         stated="the error comes when fit is called, before any update")
+RULE_FRESH = Convention("fresh_randomness", "the random modes draw new indices at every iteration of every fit "
+                        "(no reseeding inside fit)", EXERCISE_4, stated="Just do not reseed inside fit")
+RULE_MULTI = Convention("multi_neuron", "LinearNeuron starts with w = None, draws w of shape (m,) from U[0, 1) only "
+                        "when w is None, and forward(X) = X @ w + b has shape (n,)", "Exercise 5",
+                        stated="fit(X, y, ...) first sets self.w = np.random.rand(m) only if w is None")
+RULE_COLUMN_Y = Convention("column_y", "a y of shape (n, 1) gives exactly the result of y of shape (n,) or raises "
+                           "ValueError, in every mode; it never broadcasts", "Exercise 5",
+                           stated="Accept a y of shape (n, 1) by flattening it, or reject it with a ValueError")
 RULE_NO_LEAK = Convention("no_leak", "the scaler is fitted on the training set only, then applied to both sets",
-                          EXERCISE_6)
+                          EXERCISE_6, stated="fits a sklearn.preprocessing.StandardScaler on X_train only")
+RULE_STABLE_LR = Convention("stable_lr", "largest_stable_lr tries every candidate (they come unsorted), each a fresh "
+                            "batch-mode LinearNeuron, and returns the largest whose history is all finite and ends "
+                            "no higher than it starts; ValueError when none is", EXERCISE_6,
+                            stated="The candidates come in any order (not sorted): try every one")
+RULE_HOUSE = Convention("house_model", "train_house_model standardises with training statistics only, trains in "
+                        "minibatch mode (batch_size 32) and returns the test MAE in dollars", EXERCISE_6,
+                        stated="the mean absolute error on the test set in dollars")
 
 
 # =================================================================================================================

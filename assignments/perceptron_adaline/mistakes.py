@@ -37,24 +37,50 @@ EXERCISE_6 = "Exercise 6"
 
 # --- the rules the checks enforce (shown as "Rule:"), in the handout's words --------------------------------------
 
-RULE_THRESHOLD = Convention("threshold", "sigma(z) = 1 if z > 0 else 0: z = 0 predicts 0", CONVENTIONS)
+RULE_THRESHOLD = Convention("threshold", "sigma(z) = 1 if z > 0 else 0: z = 0 predicts 0", CONVENTIONS,
+                            stated="sigma(z) = 1 if z > 0 else 0, so sigma(0) = 0")
+RULE_ZERO_START = Convention("zero_start", "Perceptron and Adaline start with w = zeros (num_features,) floats and "
+                             "b = 0.0", EXERCISE_1, stated="sets self.w = np.zeros(num_features)")
 RULE_PERCEPTRON = Convention("perceptron_rule", "on-line, one example at a time: predict, err = y_i - y_hat_i, "
-                             "w += err * x_i, b += err; errors counts the examples of each pass with err != 0",
-                             EXERCISE_1)
+                             "w += err * x_i, b += err; errors counts the examples of each pass with err != 0; "
+                             "train continues from the current w and b", EXERCISE_1,
+                             stated="An example's update uses the weights as the earlier examples of the same epoch "
+                                    "left them")
 RULE_ORDER = Convention("order", "one generator np.random.default_rng(seed) per call, a new permutation of the n "
-                        "examples at the start of every epoch", CONVENTIONS)
-RULE_NORMAL = Convention("normal_equation", "beta solves (X^T X) beta = X^T y", EXERCISE_2)
+                        "examples at the start of every epoch", CONVENTIONS,
+                        stated="a new permutation rng.permutation(n) at the start of every epoch")
+RULE_NUMBERS = Convention("python_numbers", "the perceptron's errors are Python ints, evaluate's accuracy, Adaline's "
+                          "losses and relative_error Python floats, count_parameters a Python int", CONVENTIONS,
+                          stated="Counts and losses are Python numbers")
+RULE_ACCURACY = Convention("accuracy", "evaluate(X, y) is the fraction of rows where forward(X) equals y, a float in "
+                           "[0, 1]", EXERCISE_1, stated="evaluate(X, y) returns the accuracy")
+RULE_NORMAL = Convention("normal_equation", "beta solves (X^T X) beta = X^T y", EXERCISE_2,
+                         stated="the solution of (X^T X) beta = X^T y")
 RULE_PATH = Convention("path", "row 0 is beta = 0; each row is one gradient step of l(beta) = 1/2 mean((X beta - "
-                       "y)^2) from the row before", EXERCISE_2)
+                       "y)^2) from the row before", EXERCISE_2, stated="row 0 is the start (zeros)")
 RULE_CENTRAL = Convention("central", "central differences (f(w + h e_i) - f(w - h e_i)) / (2h), with the h given, "
-                          "for every entry of w, w left as it was", EXERCISE_3)
-RULE_RELATIVE = Convention("relative_error", "the largest entry of |a - b| / max(1e-8, |a| + |b|)", EXERCISE_3)
+                          "for every entry of w, w left as it was", EXERCISE_3,
+                          stated="w must be unchanged afterwards")
+RULE_RELATIVE = Convention("relative_error", "the largest entry of |a - b| / max(1e-8, |a| + |b|)", EXERCISE_3,
+                           stated="relative_error(a, b) returns max |a - b| / max(1e-8, |a| + |b|)")
+RULE_CHAIN = Convention("chain_rule", "chain_rule_example(x, y) is (2 x y, x^2 + 1), two Python floats", EXERCISE_3,
+                        stated="returns (df/dx, df/dy) for f(x, y) = x^2 y + y, two Python floats")
 RULE_ADALINE = Convention("adaline", "minibatch gradient descent on L = mean((X_B w + b - y_B)^2): consecutive "
                           "minibatches of one new permutation per epoch, the last partial one included; losses "
-                          "the MSE on all of (X, y) after each epoch", EXERCISE_4)
-RULE_COUNT = Convention("count", "between layers of widths a and b: a * b weights and b biases", EXERCISE_5)
+                          "the MSE on all of (X, y) after each epoch", EXERCISE_4,
+                          stated="with one update per minibatch")
+RULE_PREDICT = Convention("predict_half", "Adaline's forward is X @ w + b; predict is the int array 1 where forward > "
+                          "0.5, else 0", EXERCISE_4, stated="1 where forward(X) > 0.5, else 0")
+RULE_BATCH_SIZE = Convention("batch_size_raises", "a batch_size outside 1..n raises ValueError before any update",
+                             CONVENTIONS, stated="raises ValueError before any update")
+RULE_COUNT = Convention("count", "between layers of widths a and b: a * b weights and b biases", EXERCISE_5,
+                        stated="count_parameters([2, 3, 1]) == 13")
+RULE_SHAPE_TUPLES = Convention("shape_tuples", "mnist_batch_shapes gives (batch_size, 28, 28), (batch_size, 784) and "
+                               "(batch_size, 10), each a tuple of Python ints", CONVENTIONS,
+                               stated="Shapes in exercise 5 are tuples of Python ints")
 RULE_SEARCH = Convention("random_search", "from w = 0, b = 0, every trial draws w' then b' from one generator and "
-                         "keeps the candidate only when its MSE is lower than the best so far", EXERCISE_6)
+                         "keeps the candidate only when its MSE is lower than the best so far", EXERCISE_6,
+                         stated="Draw both w' and b' in every trial, kept or not")
 
 
 # =================================================================================================================

@@ -544,8 +544,18 @@ def test_collapse_linear_stack_equals_layer2_of_layer1(student, thresholds):
 
 
 def test_collapse_linear_stack_returns_one_nn_linear_with_the_outer_sizes(student, rng):
-    """collapsing Linear(4, 5) and Linear(5, 2) gives one nn.Linear(4, 2)"""
-    _collapse(student, *layers_problem(rng, 4, 5, 2))
+    """collapsing Linear(4, 5) and Linear(5, 2) gives one new nn.Linear(4, 2) and leaves both layers alone"""
+    W1, b1, W2, b2, X = layers_problem(rng, 4, 5, 2)
+    facts = _collapse(student, W1, b1, W2, b2, X)
+    _expect_layers_unchanged(facts, W1, b1, W2, b2)
+
+
+def _expect_layers_unchanged(facts: dict, W1, b1, W2, b2) -> None:
+    """layer1 and layer2 hold the weights and biases they were given (the visible check of the hidden one's rule)."""
+    for name, layer, W, b in (("layer1", facts["layer1"], W1, b1), ("layer2", facts["layer2"], W2, b2)):
+        if not (np.array_equal(layer["weight"], W) and np.array_equal(layer["bias"], b)):
+            fail_as(mistakes.CATALOGUE["layers_modified"], f"{name} unchanged", f"{name}'s weight or bias modified",
+                    name=name, convention=mistakes.LAYERS_UNCHANGED)
 
 
 def test_collapse_linear_stack_on_random_sizes_leaves_the_layers_alone(student, rng, thresholds):
@@ -555,10 +565,7 @@ def test_collapse_linear_stack_on_random_sizes_leaves_the_layers_alone(student, 
         W1, b1, W2, b2, X = layers_problem(rng, n_in, n_hidden, n_out)
         facts = _collapse(student, W1, b1, W2, b2, X)
         _expect_collapsed_output(facts, oracle.collapse_outcomes(W1, b1, W2, b2, X), thresholds)
-        for name, layer, W, b in (("layer1", facts["layer1"], W1, b1), ("layer2", facts["layer2"], W2, b2)):
-            if not (np.array_equal(layer["weight"], W) and np.array_equal(layer["bias"], b)):
-                fail_as(mistakes.CATALOGUE["layers_modified"], f"{name} unchanged", f"{name}'s weight or bias modified",
-                        name=name)
+        _expect_layers_unchanged(facts, W1, b1, W2, b2)
 
 
 # --- ex5: make_mlp and fit_cubic ---------------------------------------------------------------------------------

@@ -17,33 +17,43 @@ from autograder.mistakes import Convention, Mistake, catalogue
 
 # --- the handout's conventions the checks enforce (shown as "Rule:") ---------------------------------------------
 
-FLOAT32 = Convention("float32", "data become float32 tensors, the dtype of nn.Linear's weights", "dtype")
+FLOAT32 = Convention("float32", "data become float32 tensors, the dtype of nn.Linear's weights", "dtype",
+                     stated="convert your data with torch.tensor(X, dtype=torch.float32)")
 COLUMN_TARGETS = Convention("column_targets", "X_t keeps the shape (n, m) of X and y_t is a column (n, 1), the "
-                            "shape of nn.Linear(m, 1)'s output", "Shapes")
+                            "shape of nn.Linear(m, 1)'s output", "Shapes",
+                            stated="Your targets must have that shape too")
 FOUR_STEPS = Convention("four_steps", "every epoch, in this order: zero the gradients, forward pass and loss, "
                         "backward, step; SGD with the lr argument and nn.MSELoss, mean((u - y)^2) with no 1/2",
-                        "The four steps")
+                        "The four steps", stated="Every training iteration, in this order")
 LOSS_HISTORY = Convention("loss_history", "one Python float per epoch, the loss before that epoch's step",
-                          "Exercise 2")
+                          "Exercise 2", stated="with one float per epoch, each the loss before that epoch's step")
 MINIBATCHES = Convention("minibatches", "consecutive minibatches of batch_size examples, the last one smaller, every "
                          "example once per epoch, in a new random order at every epoch when shuffle is on",
-                         "Exercise 3")
+                         "Exercise 3", stated="Every example must appear exactly once per epoch")
 MINIBATCH_UPDATES = Convention("minibatch_updates", "one update per minibatch, the four steps inside the minibatch "
-                               "loop", "Exercise 3")
+                               "loop, and exactly one pass over the loader per epoch", "Exercise 3",
+                               stated="each epoch is exactly one pass over the loader")
 EPOCH_LOSS = Convention("epoch_loss", "an epoch's loss is the plain mean of its minibatch losses, as a Python float",
-                        "Exercise 3")
+                        "Exercise 3", stated="each reported loss must be the plain mean of that epoch's minibatch losses")
 PYTORCH_LAYOUT = Convention("pytorch_layout", "layer.weight has shape (out_features, in_features) and a layer "
-                            "computes x @ weight.T + bias; the merged layer computes layer2(layer1(x))", "Exercise 4")
-MLP = Convention("mlp", "make_mlp is an nn.Sequential of Linear, ReLU, Linear", "Exercise 5")
+                            "computes x @ weight.T + bias; the merged layer computes layer2(layer1(x))", "Exercise 4",
+                            stated="PyTorch stores layer.weight as (out_features, in_features)")
+LAYERS_UNCHANGED = Convention("layers_unchanged", "collapse_linear_stack builds a new nn.Linear and leaves layer1 and "
+                              "layer2 as they were", "Exercise 4", stated="leave layer1 and layer2 unchanged")
+MLP = Convention("mlp", "make_mlp is an nn.Sequential of Linear, ReLU, Linear", "Exercise 5",
+                 stated="returns nn.Sequential(Linear, ReLU, Linear)")
 TRAINED_NETWORK = Convention("trained_network", "fit_cubic returns the network it trained, made of standard "
-                             "torch.nn layers applied in the order they are registered", "Exercise 5")
+                             "torch.nn layers applied in the order they are registered", "Exercise 5",
+                             stated="What fit_cubic must return: the network you trained")
 CUBIC_FIT = Convention("cubic_fit", "R^2 of at least the bar on points drawn uniformly from [-2, 2], within the "
-                       "time limit", "Exercise 5")
+                       "time limit", "Exercise 5",
+                       stated="It must reach at least 0.98, and training must finish within 30 s")
 CUBIC_NET = Convention("cubic_net", "CubicNet is your own subclass of nn.Module: __init__ registers Linear(1, hidden), "
                        "a torch.nn non-linearity and Linear(hidden, 1), forward applies them to an (n, 1) float32 "
-                       "input and returns (n, 1), and it has 3 * hidden + 1 parameters", "Exercise 6")
+                       "input and returns (n, 1), and it has 3 * hidden + 1 parameters", "Exercise 6",
+                       stated="all three registered in __init__")
 CONVENTIONS = {c.name: c for c in (FLOAT32, COLUMN_TARGETS, FOUR_STEPS, LOSS_HISTORY, MINIBATCHES, MINIBATCH_UPDATES,
-                                   EPOCH_LOSS, PYTORCH_LAYOUT, MLP, TRAINED_NETWORK, CUBIC_FIT, CUBIC_NET)}
+                                   EPOCH_LOSS, PYTORCH_LAYOUT, LAYERS_UNCHANGED, MLP, TRAINED_NETWORK, CUBIC_FIT, CUBIC_NET)}
 
 
 # --- the catalogue -------------------------------------------------------------------------------------------------
