@@ -1,7 +1,7 @@
 """Bug zoo for linear_neuron.py: the chapter's traps as mutants of the reference, and correct solutions written
 differently (np.dot, an unseeded Generator, float32, loops over epochs, NumPy floats in history, a scaled
 target) that must keep full marks."""
-from autograder.zoo import Alternative, Mutant
+from autograder.zoo import Alternative, Mutant, build_source
 
 # Lines of the reference that several mutants and alternatives start from.
 UPDATE_1D = "            self.a, self.b = self.a - lr * grad_a, self.b - lr * grad_b\n"
@@ -334,3 +334,53 @@ ALTERNATIVES.append(Alternative(
               "    mean, std = np.mean(X_train, axis=0), np.std(X_train, axis=0)\n"
               "    X_train_s = ((X_train - mean) / std).astype(np.float32)\n"
               "    X_test_s = ((X_test - mean) / std).astype(np.float32)\n")]))
+
+# The chapter's own code (issue 13): its LinearNeuron1D as printed, both gradients first, then both updates, the
+# loss appended every epoch, the index set picked per mode. Adapted only where the contract requires, each
+# adaptation marked "ADAPTED" in the source.
+CHAPTER_LINEAR_NEURON_1D = '''class LinearNeuron1D:
+    def __init__(self):
+        self.a = np.random.rand()
+        self.b = np.random.rand()
+        self.history = []
+
+    def forward(self, x):
+        return self.a * x + self.b
+
+    def fit(self, x, y, lr=0.1, epochs=10, mode="batch", batch_size=32):
+        n = len(x)
+        # ADAPTED (contract ex4): the chapter's loop has no checks; an unknown mode or a batch_size outside 1..n
+        # must raise ValueError before any update.
+        if mode not in ("batch", "sgd", "minibatch"):
+            raise ValueError(f"unknown mode {mode!r}")
+        if mode == "minibatch" and not 1 <= batch_size <= n:
+            raise ValueError(f"batch_size must be in 1..{n}")
+        for epoch in range(epochs):
+            if mode == "batch":
+                idx = np.arange(n)
+            elif mode == "sgd":
+                idx = np.random.randint(0, n, size=1)
+            else:
+                idx = np.random.choice(n, batch_size, replace=False)
+            x_b, y_b = x[idx], y[idx]
+            u = self.forward(x_b)
+            loss = np.mean((y_b - u) ** 2)
+            self.history.append(loss)
+            dE_da = np.mean((u - y_b) * x_b)
+            dE_db = np.mean(u - y_b)
+            self.a = self.a - lr * dE_da
+            self.b = self.b - lr * dE_db
+        return self.history
+
+
+'''
+
+
+def _chapter_source() -> str:
+    text = build_source("linear_neuron", Alternative("base"))
+    start, end = text.index("class LinearNeuron1D:"), text.index("def critical_learning_rate(")
+    return text[:start] + CHAPTER_LINEAR_NEURON_1D + text[end:]
+
+
+ALTERNATIVES.append(Alternative("chapter_linear_neuron_1d", source=_chapter_source(),
+                                why="the chapter's LinearNeuron1D loop, with the contract's ValueErrors added"))

@@ -225,3 +225,42 @@ ALTERNATIVES += [
         (_EX6_FORWARD, "        return self.net(x)\n"),
     ], why="a subclass of nn.Module of one's own whose layers sit in a registered nn.Sequential attribute"),
 ]
+
+# The chapter's own code (issue 13): the notebook's training loop (forward and loss first, then zero_grad, backward,
+# step) and its DataLoader loop (a running epoch loss divided by len(loader)). Nothing needed adapting.
+_EX2_LOOP = ("        optimizer.zero_grad()               # 1. forget last epoch's gradients\n"
+             "        loss = criterion(model(X_t), y_t)   # 2. forward pass and loss on all n examples\n"
+             "        loss.backward()                     # 3. d loss / d parameters\n"
+             "        optimizer.step()                    # 4. one gradient-descent update\n"
+             "        losses.append(loss.item())\n")
+_EX3_LOOP = ("        batch_losses = []\n"
+             "        for xb, yb in loader:\n"
+             "            opt.zero_grad()\n"
+             "            batch_loss = criterion(model(xb), yb)\n"
+             "            batch_loss.backward()\n"
+             "            opt.step()\n"
+             "            batch_losses.append(batch_loss.item())\n"
+             "        epoch_losses.append(sum(batch_losses) / len(batch_losses))\n")
+ALTERNATIVES.append(Alternative("chapter_training_loops", replace=[
+    ("    for _ in range(epochs):\n" + _EX2_LOOP,
+     "    for epoch in range(epochs):\n"
+     "        y_pred = model(X_t)\n"
+     "        loss = criterion(y_pred, y_t)\n"
+     "        optimizer.zero_grad()\n"
+     "        loss.backward()\n"
+     "        optimizer.step()\n"
+     "        losses.append(loss.item())\n"
+     "        if (epoch + 1) % 100 == 0:\n"
+     "            print(f'Epoch [{epoch + 1}/{epochs}], Loss: {loss.item():.4f}')\n"),
+    ("    for _ in range(epochs):\n" + _EX3_LOOP,
+     "    for epoch in range(epochs):\n"
+     "        epoch_loss = 0.0\n"
+     "        for batch_X, batch_y in loader:\n"
+     "            predictions = model(batch_X)\n"
+     "            loss = criterion(predictions, batch_y)\n"
+     "            opt.zero_grad()\n"
+     "            loss.backward()\n"
+     "            opt.step()\n"
+     "            epoch_loss += loss.item()\n"
+     "        epoch_losses.append(epoch_loss / len(loader))\n"),
+], why="the notebook's loops: zero_grad after the forward pass, a running epoch loss over len(loader) minibatches"))
