@@ -33,8 +33,12 @@ class _Overran(BaseException):
 class InProcessWorker:
     """The student's module for one assignment, imported here; one request at a time."""
 
-    def __init__(self, assignment: str, module_file: Path | None, *, import_timeout: float = 30.0) -> None:
+    def __init__(self, assignment: str, module_file: Path | None, *, import_timeout: float = 30.0,
+                 seed_salt: int = 0) -> None:
         self.assignment = assignment
+        # Moves every request's seed: the kit's tests grade a correct solution under other seeds, as other
+        # gradings would meet a student's unseeded randomness (a grading itself is repeatable, salt 0).
+        self.seed_salt = seed_salt
         self.module_file = module_file
         self.import_timeout = import_timeout
         self.startup_seconds = 0.0
@@ -63,6 +67,8 @@ class InProcessWorker:
         if time.monotonic() >= deadline:
             raise StudentTimeout("no time left for this check: an earlier call used up its time limit")
         session = self._session
+        if self.seed_salt:
+            message = {**message, "seed": (int(message.get("seed", 0)) + 104729 * self.seed_salt) % 2**31}
         try:
             with _deadline(deadline):
                 value = session.run(message)
@@ -85,7 +91,7 @@ class InProcessWorker:
         _one_thread()
         session = sessions.Session(str(self.module_file), f"neurograde_student_{next(_names)}", self.assignment,
                                    str(parts.probes_file(self.assignment)))
-        sessions.seed_everything(0)
+        sessions.seed_everything(self.seed_salt)
         try:
             with _deadline(time.monotonic() + self.import_timeout):
                 session.import_module()

@@ -157,6 +157,7 @@ def main() -> int:
         print(f"\nwhole kit: {kit[1][0]:.2f} s wall (target < {TARGET_WALL:g} s), {kit[1][0] / kit[3][0]:.2f}x its "
               f"floor (target < {TARGET_FLOOR_RATIO:g}x), peak {max(r[1][2] for r in rows):.0f} MB "
               f"(target < {TARGET_RSS_MB} MB)")
+        gradescope_limits(tmp)
         if args.bulk:
             per_minute = bulk(tmp, args.bulk)
             print(f"bulk: {args.bulk} mixed submissions with --jobs 2: {per_minute:.1f} per minute "
@@ -204,6 +205,39 @@ def bulk(tmp: Path, count: int) -> float:
     wall, _, _ = measure([sys.executable, "-m", "autograder", "grade-all", str(root), "--jobs", "2",
                           "--out", str(tmp / "bulk" / "gradebook.csv")])
     return count / wall * 60
+
+
+def gradescope_limits(tmp: Path) -> None:
+    """The whole-kit Gradescope zip on the reference, in a simulated /autograder, under Gradescope's default limits
+    (768 MB, half a CPU) emulated with a control group where the host allows one."""
+    import json
+    import zipfile
+    from autograder.release.measure import measure
+    dist = tmp / "dist"
+    subprocess.run([sys.executable, "-m", "autograder", "release", "--dist", str(dist), "--only", "gradescope"],
+                   cwd=KIT, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    root = tmp / "autograder"
+    with zipfile.ZipFile(dist / "gradescope" / "neurograde.zip") as zf:
+        zf.extractall(root / "source")
+    for script in ("run_autograder", "setup.sh"):
+        (root / "source" / script).chmod(0o755)
+    shutil.copyfile(root / "source" / "run_autograder", root / "run_autograder")
+    (root / "run_autograder").chmod(0o755)
+    (root / "submission").mkdir()
+    for a in ASSIGNMENTS:
+        shutil.copyfile(KIT / "reference" / f"{a}.py", root / "submission" / f"{a}.py")
+    (root / "results").mkdir()
+    env = {**os.environ, "AUTOGRADER_ROOT": str(root), "NEUROGRADE_PYTHON": sys.executable}
+    try:
+        m = measure([str(root / "run_autograder")], env=env, cwd=str(root), gradescope_limits=True)
+    except OSError as exc:
+        print(f"gradescope limits: not emulated here ({exc})")
+        return
+    doc = json.loads((root / "results" / "results.json").read_text())
+    top = sum(t["max_score"] for t in doc["tests"])
+    print(f"gradescope whole-kit zip under {m.limits}: reference {doc['score']:g} / {top:g}, {m.wall_s:.1f} s wall, "
+          f"{m.cpu_s:.1f} s CPU, peak {m.cgroup_peak_mb:.0f} MB in the group ({m.peak_pss_mb:.0f} MB PSS), "
+          f"{m.oom_kills} out-of-memory kills")
 
 
 def _first_function(source: str) -> str:

@@ -46,7 +46,7 @@ def score_by_exercise(doc: dict, assignment: str) -> dict[str, tuple[float, floa
 
 
 def judge_in_process(folder: Path, assignment: str, *, exercise: str | None = None,
-                     hidden: bool = True) -> list:
+                     hidden: bool = True, seed_salt: int = 0) -> list:
     """The CheckResults of ``assignment``'s checks (those of ``exercise`` only, if given) on ``folder``'s file, run
     in this process (:mod:`autograder.inprocess`): the checks' verdicts without a sandbox's start-up. Only for
     code we wrote (the bug zoo); the sandbox has its own end-to-end tests."""
@@ -57,7 +57,10 @@ def judge_in_process(folder: Path, assignment: str, *, exercise: str | None = No
 
     plans = pipeline.select(cfg.load(), [assignment], with_hidden=hidden,
                             only=None if exercise is None else (lambda c: c.exercise == exercise))
-    return pipeline.run(plans, Path(folder), workers=inprocess.workers, feedback=FeedbackSession(enabled=False),
+    def workers(name: str, path: Path | None) -> inprocess.InProcessWorker:
+        return inprocess.InProcessWorker(name, path, seed_salt=seed_salt)
+
+    return pipeline.run(plans, Path(folder), workers=workers, feedback=FeedbackSession(enabled=False),
                         progress=Progress(None))
 
 

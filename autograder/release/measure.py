@@ -6,6 +6,11 @@ once per process) and the sum of their PSS (shared pages split between the proce
 a container's memory limit sees). CPU time is the user + system time of the whole tree. ``--cpus 0`` pins the tree
 to one CPU (``taskset``-like), the closest this machine gets to Gradescope's default half CPU: wall time with half a
 CPU is at most about twice the CPU seconds reported.
+
+``--gradescope-limits`` runs COMMAND in a control group with Gradescope's default container limits, 768 MB of
+memory (swap included) and half a CPU (a CFS quota of 50 ms per 100 ms), where the host lets us create one (root
+with cgroup v1 memory and cpu controllers): the wall time is then what Gradescope's default container would take,
+the group's own peak memory is reported, and an out-of-memory kill shows in ``oom_kills``.
 """
 from __future__ import annotations
 
@@ -16,6 +21,7 @@ import subprocess
 import sys
 import time
 from dataclasses import asdict, dataclass
+from pathlib import Path
 
 POLL_S = 0.02
 
@@ -28,6 +34,57 @@ class Measurement:
     peak_rss_mb: float
     peak_pss_mb: float
     peak_processes: int
+    limits: str = ""               # "768 MB, 0.5 CPU (cgroup v1)" when run under Gradescope's limits
+    cgroup_peak_mb: float = 0.0    # the control group's own peak memory (page cache included)
+    oom_kills: int = 0
+
+
+#: Gradescope's default autograder container.
+GRADESCOPE_MEMORY_BYTES = 768 * 2**20
+GRADESCOPE_CPU_QUOTA_US, CPU_PERIOD_US = 50_000, 100_000
+
+
+class _LimitsGroup:
+    """A cgroup v1 memory + cpu group with Gradescope's default limits (root only); OSError where impossible."""
+
+    def __init__(self) -> None:
+        root = Path("/sys/fs/cgroup")
+        name = f"neurograde-measure-{os.getpid()}"
+        self.memory, self.cpu = root / "memory" / name, root / "cpu" / name
+        if not (root / "memory" / "cgroup.procs").is_file() or not (root / "cpu" / "cgroup.procs").is_file():
+            raise OSError("no cgroup v1 memory and cpu hierarchies here")
+        self.memory.mkdir()
+        self.cpu.mkdir()
+        (self.memory / "memory.limit_in_bytes").write_text(str(GRADESCOPE_MEMORY_BYTES))
+        swap = self.memory / "memory.memsw.limit_in_bytes"
+        if swap.exists():
+            swap.write_text(str(GRADESCOPE_MEMORY_BYTES))
+        (self.cpu / "cpu.cfs_period_us").write_text(str(CPU_PERIOD_US))
+        (self.cpu / "cpu.cfs_quota_us").write_text(str(GRADESCOPE_CPU_QUOTA_US))
+
+    def join(self) -> None:
+        for group in (self.memory, self.cpu):
+            (group / "cgroup.procs").write_text(str(os.getpid()))
+
+    def peak_mb(self) -> float:
+        return round(int((self.memory / "memory.max_usage_in_bytes").read_text()) / 2**20, 1)
+
+    def oom_kills(self) -> int:
+        for line in (self.memory / "memory.oom_control").read_text().splitlines():
+            if line.startswith("oom_kill "):
+                return int(line.split()[1])
+        return 0
+
+    def remove(self) -> None:
+        for group in (self.memory, self.cpu):
+            for _ in range(200):
+                try:
+                    group.rmdir()
+                    break
+                except FileNotFoundError:
+                    break
+                except OSError:
+                    time.sleep(0.01)
 
 
 def _tree(root: int) -> list[int]:
@@ -66,9 +123,24 @@ def _memory_kb(pid: int) -> tuple[int, int]:
 
 
 def measure(cmd: list[str], *, env: dict | None = None, cwd: str | None = None,
-            cpus: set[int] | None = None) -> Measurement:
-    """Run ``cmd`` to completion and measure it (see the module docstring)."""
-    preexec = (lambda: os.sched_setaffinity(0, cpus)) if cpus else None
+            cpus: set[int] | None = None, gradescope_limits: bool = False) -> Measurement:
+    """Run ``cmd`` to completion and measure it (see the module docstring). With ``gradescope_limits`` it runs in a
+    control group with Gradescope's default limits; raises OSError where the host cannot make one."""
+    group = _LimitsGroup() if gradescope_limits else None
+
+    def preexec() -> None:
+        if cpus:
+            os.sched_setaffinity(0, cpus)
+        if group is not None:
+            group.join()
+    try:
+        return _measure(cmd, env, cwd, preexec, group)
+    finally:
+        if group is not None:
+            group.remove()
+
+
+def _measure(cmd, env, cwd, preexec, group) -> Measurement:
     start = time.monotonic()
     proc = subprocess.Popen(cmd, env=env, cwd=cwd, preexec_fn=preexec, stdout=subprocess.DEVNULL,
                             stderr=subprocess.DEVNULL)
@@ -84,21 +156,27 @@ def measure(cmd: list[str], *, env: dict | None = None, cwd: str | None = None,
         peak_n = max(peak_n, len(pids))
         time.sleep(POLL_S)
     proc.returncode = os.waitstatus_to_exitcode(status)
+    limits = {}
+    if group is not None:
+        limits = {"limits": "768 MB, 0.5 CPU (cgroup v1)", "cgroup_peak_mb": group.peak_mb(),
+                  "oom_kills": group.oom_kills()}
     return Measurement(exit_status=proc.returncode, wall_s=round(time.monotonic() - start, 2),
                        cpu_s=round(usage.ru_utime + usage.ru_stime, 2), peak_rss_mb=round(peak_rss / 1024, 1),
-                       peak_pss_mb=round(peak_pss / 1024, 1), peak_processes=peak_n)
+                       peak_pss_mb=round(peak_pss / 1024, 1), peak_processes=peak_n, **limits)
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m autograder.release.measure", description=__doc__.split("\n")[0])
     parser.add_argument("--cpus", help="comma-separated CPU numbers to pin the command to, e.g. 0")
+    parser.add_argument("--gradescope-limits", action="store_true",
+                        help="run in a cgroup with Gradescope's default limits (768 MB, half a CPU; root only)")
     parser.add_argument("command", nargs=argparse.REMAINDER, help="-- then the command to measure")
     args = parser.parse_args(argv)
     command = args.command[1:] if args.command[:1] == ["--"] else args.command
     if not command:
         parser.error("give a command after --")
     cpus = {int(c) for c in args.cpus.split(",")} if args.cpus else None
-    print(json.dumps(asdict(measure(command, cpus=cpus)), indent=1))
+    print(json.dumps(asdict(measure(command, cpus=cpus, gradescope_limits=args.gradescope_limits)), indent=1))
     return 0
 
 
