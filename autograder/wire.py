@@ -76,9 +76,11 @@ def _enc(v: Any, handle_of, depth: int) -> Any:
     if isinstance(v, np.ndarray):
         arr = np.asarray(v)
         if arr.dtype.kind in NUMERIC_KINDS:
+            # ascontiguousarray makes a 0-d array 1-d: keep the shape the student's array had.
+            shape = list(arr.shape)
             arr = np.ascontiguousarray(arr)
             return {"__ndarray__": base64.b64encode(arr.tobytes()).decode("ascii"),
-                    "dtype": arr.dtype.str, "shape": list(arr.shape)}
+                    "dtype": arr.dtype.str, "shape": shape}
     tensor = _torch_to_numpy(v)
     if tensor is not None:
         return _enc(tensor, handle_of, depth + 1)

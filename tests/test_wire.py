@@ -56,3 +56,15 @@ def test_object_and_subclass_arrays():
 def test_forged_messages_are_rejected(message):
     with pytest.raises((wire.WireError, TypeError, ValueError)):
         wire.decode(message)
+
+
+def test_a_zero_dimensional_array_keeps_its_shape():
+    """np.array(3.5) arrives as a 0-d array, not as a 1-element vector (a check on shapes must see what was sent)."""
+    import json
+
+    import numpy as np
+
+    from autograder import wire
+    for value in (np.array(3.5), np.array(2, dtype=np.int64), np.array(True)):
+        back = wire.decode(json.loads(json.dumps(wire.encode(value))))
+        assert back.shape == () and back.dtype == value.dtype and back == value
