@@ -16,6 +16,7 @@ import nbformat
 import pytest
 
 from autograder import config as cfg
+from autograder import questions
 from autograder.release.common import Release, find_leaks, function_source
 from tests.release_support import built_dist
 
@@ -72,13 +73,26 @@ def grades(course: Path, assignment: str, student: str) -> tuple[float, float, d
         return submission.score, submission.max_score, cells
 
 
+def manual_cells(course: Path, assignment: str, student: str) -> dict[str, tuple[float, bool]]:
+    """{manually graded answer cell: (its points, whether it waits for a grader)} from nbgrader's gradebook."""
+    from nbgrader.api import Gradebook
+
+    with Gradebook(f"sqlite:///{course / 'gradebook.db'}") as gb:
+        submission = gb.find_submission(assignment, student)
+        return {g.name: (g.max_score, g.needs_manual_grade) for nb in submission.notebooks for g in nb.grades
+                if g.cell_type == "markdown"}
+
+
 def test_source_notebooks_are_valid_and_worth_grading_yml_points(tmp_path_factory):
     dist = built_dist(tmp_path_factory)
     for a in ASSIGNMENTS:
         nb = nbformat.read(dist / "nbgrader" / "source" / a / f"{a}.ipynb", as_version=4)
         nbformat.validate(nb)
         checks = {c.metadata.nbgrader.grade_id: c.metadata.nbgrader.points for c in nb.cells
-                  if c.metadata.get("nbgrader", {}).get("grade")}
+                  if c.metadata.get("nbgrader", {}).get("grade") and c.cell_type == "code"}
+        answers = {c.metadata.nbgrader.grade_id: c.metadata.nbgrader.points for c in nb.cells
+                   if c.metadata.get("nbgrader", {}).get("grade") and c.cell_type == "markdown"}
+        assert answers == {f"{a}_written_{q.id}": q.points for q in questions.load(a).questions}
         exercises = CONFIG.assignments[a].exercises
         assert checks == {f"{a}_{ex}_checks": sum(c.points for c in e.checks.values())
                           for ex, e in exercises.items() if e.checks}
@@ -123,9 +137,15 @@ def test_nbgrader_round_trip(tmp_path_factory):
     _run_course(course, dist)
     for a in ASSIGNMENTS:
         assert find_leaks(course / "release" / a, RELEASE) == [], f"nbgrader's release of {a}"
+        # nbgrader's total adds the written answers (graded by hand later) to the check cells' points
         total = CONFIG.assignments[a].total_points
+        written = {f"{a}_written_{q.id}": (q.points, True) for q in questions.load(a).questions}
         score, top, cells = grades(course, a, "solved")
-        assert (score, top) == (pytest.approx(total), total), f"{a}, reference: {cells}"
+        assert (score, top) == (pytest.approx(total), total + questions.load(a).total_points), \
+            f"{a}, reference: {cells}"
+        assert manual_cells(course, a, "solved") == written
         score, top, cells = grades(course, a, "untouched")
-        assert (score, top) == (0, total), f"{a}, untouched: {cells}"
+        assert (score, top) == (0, total + questions.load(a).total_points), f"{a}, untouched: {cells}"
+        # an answer cell left as released scores 0 by itself (nbgrader compares its checksum): nothing to grade
+        assert manual_cells(course, a, "untouched") == {name: (points, False) for name, (points, _) in written.items()}
     check_feedback_holds_no_hidden_test_source(course)

@@ -19,6 +19,7 @@ import shutil
 from pathlib import Path
 
 from autograder import assignment as parts
+from autograder import questions
 from autograder.release.common import (Release, ReleaseError, Step, check_functions, copy_data, copy_engine,
                                        find_leaks, quiet_grade_flags, record_expected, reduced_grading,
                                        shipped_threshold_reads, verify_engine, verify_recorded, write_grading)
@@ -28,6 +29,9 @@ TEMPLATES = Path(__file__).resolve().parent / "templates" / "nbgrader"
 HIDDEN_BEGIN = "### BEGIN HIDDEN TESTS"
 HIDDEN_END = "### END HIDDEN TESTS"
 NB_SCHEMA = 3  # nbgrader's cell metadata schema version
+#: nbgrader's solution delimiters, as a markdown answer cell holds them (its region is replaced on release).
+BEGIN_SOLUTION_TEXT = "### BEGIN SOLUTION"
+END_SOLUTION_TEXT = "### END SOLUTION"
 
 
 def folder(release: Release) -> Path:
@@ -134,7 +138,7 @@ def build_notebook(release: Release, assignment: str) -> dict:
         "Keep function names and signatures as they are. Every code cell you run becomes part of your module, so "
         "keep long experiments out of this notebook (or delete them before you submit).")]
     if handout.is_file():
-        cells.append(markdown_cell(handout.read_text()))
+        cells.append(markdown_cell(questions.without_handout_section(handout.read_text())))  # asked at the end
     else:
         release.notes.append(f"nbgrader: no handout assignments/{assignment}/README.md yet")
     for number, text in enumerate(split_reference(release.reference(assignment)), start=1):
@@ -155,11 +159,44 @@ def build_notebook(release: Release, assignment: str) -> dict:
                                {"grade": True, "solution": False, "locked": True, "points": points,
                                 "grade_id": f"{assignment}_{ex_id}_checks"}))
         first = False
+    cells += written_cells(release, assignment)
     for number, cell in enumerate(cells):
         cell["id"] = _cell_id(assignment, number)
     return {"cells": cells, "nbformat": 4, "nbformat_minor": 5,
             "metadata": {"kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"},
                          "language_info": {"name": "python"}}}
+
+
+def written_cells(release: Release, assignment: str) -> list[dict]:
+    """The written questions (``assignments/<a>/questions.yml``): per question a read-only prompt and a manually
+    graded answer cell worth its points, whose solution region holds the rubric (nbgrader releases the cell with
+    ``YOUR ANSWER HERE`` instead; graders read the rubric in the source notebook and in ``rubrics/<a>.md``)."""
+    if not questions.has_questions(assignment):
+        return []
+    part = questions.load(assignment)
+    cells = [markdown_cell(f"## Written questions ({part.total_points:g} points, graded by hand)\n\n"
+                           "Answer each question in the cell below it (Markdown; equations in `$...$`). These points "
+                           "are graded by a person after the deadline, apart from the check cells' points.")]
+    for number, q in enumerate(part.questions, start=1):
+        prompt = markdown_cell(f"### Question {number}: {q.title} ({q.points:g} points)\n\n"
+                               f"{questions.paragraphs(q.prompt)}")
+        prompt["metadata"] = {"nbgrader": {"grade": False, "solution": False, "locked": True,
+                                           "grade_id": f"{assignment}_written_{q.id}_prompt",
+                                           "schema_version": NB_SCHEMA}}
+        rubric = "\n".join(f"- {c.points:g} pt: {c.text}" + (f" (partial: {c.partial})" if c.partial else "")
+                           for c in q.rubric)
+        answer = markdown_cell(f"{BEGIN_SOLUTION_TEXT}\nRubric ({q.points:g} points):\n\n{rubric}\n"
+                               f"{END_SOLUTION_TEXT}")
+        answer["metadata"] = {"nbgrader": {"grade": True, "solution": True, "locked": False, "points": q.points,
+                                           "grade_id": f"{assignment}_written_{q.id}", "schema_version": NB_SCHEMA}}
+        cells += [prompt, answer]
+    return cells
+
+
+def is_written(cell: dict) -> bool:
+    """A manually graded answer cell of a written question."""
+    meta = cell.get("metadata", {}).get("nbgrader", {})
+    return bool(meta.get("grade") and meta.get("solution"))
 
 
 def without_hidden_tests(text: str) -> str:
@@ -218,11 +255,16 @@ def verify(release: Release) -> None:
     nothing computes an exercise's answer."""
     for a in release.assignments:
         nb = json.loads((source_dir(release, a) / f"{a}.ipynb").read_text())
-        graded = [c for c in nb["cells"] if c["metadata"].get("nbgrader", {}).get("grade")]
+        graded = [c for c in nb["cells"] if c["metadata"].get("nbgrader", {}).get("grade") and not is_written(c)]
         total = sum(c["metadata"]["nbgrader"]["points"] for c in graded)
         if abs(total - release.config.assignments[a].total_points) > 1e-9:
             raise ReleaseError(f"{a}.ipynb: check cells are worth {total:g}, grading.yml says "
                                f"{release.config.assignments[a].total_points:g}")
+        written = sum(c["metadata"]["nbgrader"]["points"] for c in nb["cells"] if is_written(c))
+        expected = questions.load(a).total_points if questions.has_questions(a) else 0
+        if abs(written - expected) > 1e-9:
+            raise ReleaseError(f"{a}.ipynb: written answer cells are worth {written:g}, questions.yml says "
+                               f"{expected:g}")
         for cell in nb["cells"]:
             cell["source"] = without_hidden_tests(cell["source"])
         with __import__("tempfile").TemporaryDirectory() as tmp:
@@ -239,11 +281,22 @@ def verify(release: Release) -> None:
             raise ReleaseError(f"nbgrader {a}: grading.yml checks without a function: {', '.join(missing)}")
 
 
+def write_rubrics(release: Release) -> None:
+    """rubrics/<a>.md beside source/ (never released): the written questions' rubric for the graders."""
+    for a in release.assignments:
+        if questions.has_questions(a):
+            out = folder(release) / "rubrics" / f"{a}.md"
+            out.parent.mkdir(exist_ok=True)
+            out.write_text(questions.rubric_markdown(questions.load(a), release.config.assignments[a].title))
+
+
 STEPS = [
     Step("clean dist/nbgrader/", clean),
     Step("write nbgrader_config.py (feedback without hidden tests)", write_config),
     Step("generate source/<a>/<a>.ipynb from the handout and the reference (solution, read-only and check cells)",
          write_notebooks),
+    Step("write rubrics/<a>.md: the written questions' rubric for graders (outside source/, never released)",
+         write_rubrics),
     Step("copy the check helper, the engine with visible checks and recorded expected values, grading.yml and data "
          "beside each notebook", copy_support),
     Step("verify: check cells worth grading.yml's points; hidden checks and the oracle only inside hidden test "
