@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from autograder.bulk import find_submissions
-from tests.conftest import KIT_ROOT, grader_snapshot, score_by_exercise
+from tests.conftest import KIT_ROOT, grader_snapshot, run_grader, score_by_exercise
 from tests.test_adversarial import ATTACKS
 from tests.test_engine import VICTIM, reference
 from tests.test_engine import fast_config  # noqa: F401  (fixture)
@@ -80,6 +80,15 @@ def test_a_class_grades_and_the_gradebook_matches_each_results_file(tmp_path, fa
     assert float(by_student["hanger"]["total"]) == 0 and by_student["hanger"]["status"] == "ok"
     assert float(by_student["attacker"]["total"]) < float(by_student["student00"]["total"])
     assert f"[{CLASS_SIZE}/{CLASS_SIZE}]" in proc.stderr
+    assert "submissions a minute" in proc.stdout
+
+    # Graded in a class (warm graders, boxes forked one after another) exactly as graded alone.
+    for student in ("student00", "student02", "attacker"):
+        alone, _ = run_grader(source / student, VICTIM, results=tmp_path / f"alone-{student}.json",
+                              extra=("--config", str(fast_config)))
+        kept = json.loads((out.parent / "students" / student / "results.json").read_text())
+        assert {t["name"]: t["score"] for t in kept["tests"] if t["tags"][0] == VICTIM} == \
+            {t["name"]: t["score"] for t in alone["tests"]}, student
 
     # A second run regrades nothing that did not change; a changed file is regraded.
     (source / "student01" / f"{VICTIM}.py").write_text(reference(VICTIM))
