@@ -32,6 +32,9 @@ from autograder.stubs import BEGIN, END
 #: Engine modules students and graders never need: stub generation reads reference/ (and spells the solution
 #: markers), and the release package builds these very bundles.
 ENGINE_EXCLUDE = ("stubs.py", "release")
+#: Files of an assignment folder no bundle carries: the written questions with their rubric (the release writes
+#: what students and graders get of them: the handout section, the nbgrader cells, the Gradescope written part).
+NOT_SHIPPED = ("questions.yml",)
 #: A fixed timestamp for every zip member: the same kit gives byte-identical zips.
 ZIP_DATE = (2020, 1, 1, 0, 0, 0)
 #: Solution lines shorter than this are too generic to prove a leak (``return loss``, ``else:``).
@@ -195,7 +198,8 @@ def copy_engine(release: Release, dest: Path, assignments: Iterable[str], *, hid
     for a in assignments:
         target = dest / "assignments" / a
         target.mkdir(parents=True, exist_ok=True)
-        shipped = parts.shipped_parts(a, to_students=not hidden)
+        # The written questions' rubric is for graders only; the handout carries the questions themselves.
+        shipped = [p for p in parts.shipped_parts(a, to_students=not hidden) if p.name not in NOT_SHIPPED]
         for path in shipped:
             shutil.copyfile(path, target / path.name)
         if hidden:

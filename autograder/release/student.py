@@ -10,6 +10,7 @@ from autograder.release.common import (Release, Step, assert_no_leaks, copy_data
                                        reduced_grading, shipped_threshold_reads, verify_engine, verify_recorded,
                                        write_grading, write_zip)
 from autograder import assignment as parts
+from autograder.release import notebooks
 from autograder.stubs import make_stub
 
 TEMPLATES = Path(__file__).resolve().parent / "templates" / "student"
@@ -46,6 +47,12 @@ def copy_handouts(release: Release) -> None:
                 shutil.copyfile(path, out / name)
             else:
                 release.notes.append(f"student bundle: no assignments/{a}/{name} yet")
+
+
+def write_notebooks(release: Release) -> None:
+    """notebooks/<a>.ipynb: the assignment as marked cells to fill, for courses that submit notebooks."""
+    for a in release.assignments:
+        notebooks.write_template(release, a, folder(release) / "notebooks" / f"{a}.ipynb")
 
 
 def copy_data_files(release: Release) -> None:
@@ -104,6 +111,8 @@ STEPS = [
     Step("clean dist/student/", clean),
     Step("generate the stubs from reference/ into student_template/", write_stubs),
     Step("copy the handouts (assignments/)", copy_handouts),
+    Step("write the assignment notebooks (notebooks/<a>.ipynb: the stubs as marked cells, to upload instead of "
+         "<a>.py)", write_notebooks),
     Step("copy the data (data/)", copy_data_files),
     Step("copy the engine without hidden checks, their helpers or the oracle (autograder/, assignments/)",
          copy_visible_engine),
