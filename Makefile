@@ -42,7 +42,7 @@ $(RELEASE_STAMP): requirements-release.txt $(RUNTIME_STAMP)
 	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-release.txt
 	@touch $@
 
-$(DEV_STAMP): requirements-dev.txt requirements-release.txt requirements-cluster.txt $(RUNTIME_STAMP)
+$(DEV_STAMP): requirements-dev.txt requirements-release.txt requirements-cluster.txt requirements-otter.txt $(RUNTIME_STAMP)
 	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
 	@touch $@
 

@@ -2,7 +2,7 @@
 
 Targets, each a module with its ``STEPS``: :mod:`~autograder.release.student` (``dist/student/`` and
 ``dist/student.zip``), :mod:`~autograder.release.gradescope` (``dist/gradescope/*.zip``) and
-:mod:`~autograder.release.nbgrader_course` (``dist/nbgrader/``). Shared steps live in
+:mod:`~autograder.release.nbgrader_course` (``dist/nbgrader/``) and :mod:`~autograder.release.otter` (``dist/otter/``). Shared steps live in
 :mod:`~autograder.release.common`. Every target ends by scanning what it wrote for reference code and, where
 students get it, hidden checks: a leak stops the release.
 """
@@ -11,10 +11,11 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Callable, Iterable
 
-from autograder.release import gradescope, nbgrader_course, student
+from autograder.release import gradescope, nbgrader_course, otter, student
 from autograder.release.common import Release, ReleaseError, run_steps
 
-TARGETS = {"student": student.STEPS, "gradescope": gradescope.STEPS, "nbgrader": nbgrader_course.STEPS}
+TARGETS = {"student": student.STEPS, "gradescope": gradescope.STEPS, "nbgrader": nbgrader_course.STEPS,
+           "otter": otter.STEPS}
 
 __all__ = ["TARGETS", "Release", "ReleaseError", "build"]
 
