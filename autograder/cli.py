@@ -40,8 +40,9 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_parser("stubs", help="regenerate student_template/ from the reference solutions")
     r = sub.add_parser("release", help="write dist/: the student bundle, Gradescope zips, the nbgrader course")
     r.add_argument("--dist", type=Path, default=KIT_ROOT / "dist", help="output folder (default: dist/)")
-    r.add_argument("--only", action="append", choices=("student", "gradescope", "nbgrader"), metavar="TARGET",
-                   help="build only this target, repeatable: student, gradescope, nbgrader (default: all)")
+    r.add_argument("--only", action="append", choices=("student", "gradescope", "nbgrader", "otter"),
+                   metavar="TARGET",
+                   help="build only this target, repeatable: student, gradescope, nbgrader, otter (default: all)")
     b = sub.add_parser("grade-all", help="grade a whole class (one submission per student) in parallel")
     b.add_argument("source", type=Path, help="folder of student folders, Gradescope export zip, or LMS download folder")
     b.add_argument("--jobs", type=int, default=2, help="submissions graded at once (default: 2)")
