@@ -156,7 +156,10 @@ def prepare(submission: Path, out: Path, manifest: dict, assignments: list[str])
     read: list[tuple[str, list[dict] | None, str | None]] = []
     for path in _notebooks(submission) if submission.is_dir() else []:
         name = path.relative_to(submission).as_posix()
-        cells, problem = read_notebook(path.read_bytes(), name)
+        # Never read more than the limit: the upload's size is the student's to choose.
+        with open(path, "rb") as f:
+            data = f.read(MAX_NOTEBOOK_BYTES + 1)
+        cells, problem = read_notebook(data, name)
         read.append((name, cells, problem))
     results = []
     for a in assignments:
