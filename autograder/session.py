@@ -120,9 +120,14 @@ def seed_everything(seed: int) -> None:
 def describe_exception(exc: BaseException, module_file: str) -> dict:
     """Type, message and the last frame of the student's own file (not the grader's)."""
     where, function = "", ""
-    for frame in traceback.extract_tb(exc.__traceback__):
+    # Qualified names (Adaline.__init__, not __init__) where the interpreter keeps them (Python 3.11 and newer).
+    qualnames, tb = [], exc.__traceback__
+    while tb is not None:
+        qualnames.append(getattr(tb.tb_frame.f_code, "co_qualname", tb.tb_frame.f_code.co_name))
+        tb = tb.tb_next
+    for frame, qualname in zip(traceback.extract_tb(exc.__traceback__), qualnames):
         if os.path.abspath(frame.filename) == module_file:
-            function = frame.name
+            function = qualname
             where = f"{os.path.basename(frame.filename)}, line {frame.lineno}, in {frame.name}"
             if frame.line:
                 where += f": {frame.line.strip()}"

@@ -225,14 +225,21 @@ def test_every_view_shows_the_handout_section_of_a_failed_convention(tmp_path, c
 
 
 def _stub_functions() -> set[tuple[str, str]]:
-    """(file, function) of every function of the stubs whose body raises NotImplementedError()."""
+    """(file, qualified function name: ``f`` or ``Class.method``) of every function of the stubs whose body raises
+    NotImplementedError()."""
     import ast
+
+    def raises(node: ast.AST) -> bool:
+        return any(isinstance(n, ast.Raise) and "NotImplementedError" in ast.unparse(n) for n in ast.walk(node))
+
     found = set()
     for path in sorted((KIT_ROOT / "student_template").glob("*.py")):
-        for node in ast.walk(ast.parse(path.read_text())):
-            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and any(
-                    isinstance(n, ast.Raise) and "NotImplementedError" in ast.unparse(n) for n in ast.walk(node)):
+        for node in ast.parse(path.read_text()).body:
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and raises(node):
                 found.add((path.name, node.name))
+            elif isinstance(node, ast.ClassDef):
+                found |= {(path.name, f"{node.name}.{m.name}") for m in node.body
+                          if isinstance(m, (ast.FunctionDef, ast.AsyncFunctionDef)) and raises(m)}
     return found
 
 
