@@ -76,6 +76,23 @@ def check_functions(name: str) -> dict[str, Callable]:
 HEAVY_LIBRARIES = ("numpy", "scipy", "pandas", "sklearn", "torch")
 
 
+def check_libraries(name: str) -> tuple[str, ...]:
+    """The heavy libraries the assignment's grader-side parts (checks, oracle, plots) import, at the top or inside
+    a function (e.g. torch for autograd, imported by the first check that needs it)."""
+    import ast
+    found: list[str] = []
+    for part_name in ("checks", "oracle", "feedback"):
+        path = folder(name) / f"{part_name}.py"
+        if not path.is_file():
+            continue
+        for node in ast.walk(ast.parse(path.read_text())):
+            modules = ([a.name for a in node.names] if isinstance(node, ast.Import)
+                       else [node.module] if isinstance(node, ast.ImportFrom) and node.module and not node.level
+                       else [])
+            found += [m for m in modules if m.split(".")[0] in HEAVY_LIBRARIES and m not in found]
+    return tuple(found)
+
+
 def libraries(name: str) -> tuple[str, ...]:
     """The heavy libraries the assignment's contract file imports, read from the kit's own copy of it (the
     reference, else the stub; never the student's file), e.g. ``("numpy", "sklearn.preprocessing")``."""

@@ -155,6 +155,20 @@ def sandbox_workers(config: cfg.Config, submission: Path, assignments: Sequence[
     wanted = tuple(dict.fromkeys(m for a in assignments for m in parts.libraries(a)))
     if wanted:
         zygote.ForkServer.want(wanted)
+    # The grader's own side imports some heavy libraries in the middle of a grading (torch for backprop's autograd
+    # checks, scikit-learn's data sets): import them now, on the other core, while the first assignment is graded.
+    grader_side = [m for a in assignments for m in parts.check_libraries(a)]
+    if grader_side:
+        import importlib
+        import threading
+
+        def warm() -> None:
+            for module in dict.fromkeys(grader_side):
+                try:
+                    importlib.import_module(module)
+                except Exception:  # the check that needs it will say so
+                    pass
+        threading.Thread(target=warm, name="neurograde-warm-imports", daemon=True).start()
 
     def make(assignment: str, path: Path | None) -> Worker:
         return Worker(assignment, path, import_timeout=config.assignments[assignment].import_timeout,

@@ -195,6 +195,7 @@ class Worker:
         self._uid = claim_uid() if server.rootful else None
         self._proc, req_w, resp_r = server.spawn(files, module=self.assignment, assignment=self.assignment,
                                                  env=env, uid=self._uid.uid if self._uid else None,
+                                                 needs=assignment_parts.libraries(self.assignment),
                                                  cgroup_join=self._cgroup.add if self._cgroup else None)
         os.set_blocking(req_w, False)
         self._req_fd, self._resp_fd = req_w, resp_r

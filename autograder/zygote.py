@@ -187,7 +187,8 @@ class ForkServer:
 
     # -- boxes ---------------------------------------------------------------------------------------------
     def spawn(self, files: dict[str, Path], *, module: str, assignment: str, env: dict[str, str],
-              uid: int | None = None, cgroup_join=None) -> tuple[ForkedProcess, int, int]:
+              uid: int | None = None, needs: "tuple[str, ...]" = (),
+              cgroup_join=None) -> tuple[ForkedProcess, int, int]:
         """Stage ``files`` (name in the box -> host file) and ask for a box; returns the process, the request
         write end and the reply read end. The box starts when the server is ready; ``cgroup_join(host_pid)`` runs
         before it is told to go."""
@@ -207,7 +208,7 @@ class ForkServer:
         proc = ForkedProcess(self, job, os.fdopen(out_r, "rb"))
         self._jobs[job] = (proc, cgroup_join, go_w)
         message = {"job": job, "dir": f"/box/jobs/{job}", "module": module, "assignment": assignment, "env": env,
-                   "uid": uid if self.rootful else None,
+                   "uid": uid if self.rootful else None, "needs": list(needs),
                    "limits": {"memory_bytes": self.limits.memory_bytes, "cpu_seconds": self.limits.cpu_seconds,
                               "file_bytes": self.limits.file_bytes, "processes": self.limits.processes}}
         try:
@@ -257,10 +258,11 @@ class ForkServer:
         if "nested" in message:
             if not message["nested"]:
                 self.why_not = f"nested namespaces are refused here ({str(message.get('why'))[:200]})"
+            else:
+                self._host_pid = self._find_host_pid(self._proc.pid, int(message["pid"]))
             self._verdict.set()
             return
         if message.get("ready"):
-            self._host_pid = self._find_host_pid(self._proc.pid, int(message["pid"]))
             self._ready.set()
             return
         entry = self._jobs.get(message.get("job"))

@@ -24,7 +24,9 @@ Control protocol (a SOCK_SEQPACKET socket, one JSON object per record): the grad
 ..., "module": ..., "assignment": ..., "env": {...}, "limits": {...}}`` with four descriptors (request read end,
 reply write end, output write end, go read end); the server answers ``{"job": n, "pid": <C in the server's PID
 namespace>}`` and later ``{"job": n, "exit": <code>}`` (128 + N for a death by signal N, as bwrap reports it).
-At start it says ``{"nested": true|false, "why": ...}`` (a trial box) and then ``{"ready": true, "pid": ...}``.
+At start it says ``{"nested": true|false, "why": ..., "pid": ...}`` (a trial box), then imports the libraries it
+was given one by one, forking each job as soon as the libraries it ``needs`` are there, and says ``{"ready": true}``
+when all are.
 """
 import ctypes
 import errno
@@ -292,54 +294,86 @@ def main() -> None:
         sock.send(json.dumps(message).encode())
 
     why = _trial()
-    say({"nested": not why, "why": why})
+    say({"nested": not why, "why": why, "pid": os.getpid()})
     if why:
         return
-    # Imported once here, so that a forked worker starts with them: what the graded contract files import (the
-    # grader reads that from its own copies of them, never from a student's file).
-    for name in filter(None, sys.argv[3].split(",") if len(sys.argv) > 3 else ()):
-        try:
-            __import__(name)
-        except Exception:  # a library missing here is imported by the worker that needs it, if any
-            pass
-    from autograder import session, worker  # noqa: F401  (imported before the fork, with the libraries)
-    gc.collect()
-    gc.freeze()  # the forked workers share these pages instead of copying them when the collector touches them
-    say({"ready": True, "pid": os.getpid()})
+    from autograder import session, worker  # noqa: F401  (imported before any fork)
+    # The libraries the graded contract files import (the grader reads that from its own copies of them, never
+    # from a student's file), imported one at a time in grading order; between two imports, every job whose
+    # libraries are all here is forked at once: the first assignment's box need not wait for torch.
+    todo = [name for name in (sys.argv[3].split(",") if len(sys.argv) > 3 else ()) if name]
+    done: set[str] = set()
+    pending: list[tuple[dict, list[int]]] = []
     jobs: dict[int, int] = {}
-    while True:
-        ready, _, _ = select.select([sock], [], [], 0.05)
-        if ready:
-            try:
-                data, fds, _, _ = socket.recv_fds(sock, 1 << 16, 8)
-            except OSError:
-                return
-            if not data:
-                return  # the grader is gone
-            job = json.loads(data)
-            if len(fds) != 4:
-                for fd in fds:
-                    os.close(fd)
-                say({"job": job.get("job"), "exit": SETUP_FAILED})
-                continue
-            sys.stdout.flush()
-            sys.stderr.flush()
-            pid = os.fork()
-            if pid == 0:
-                _box(job, fds, control)
+
+    def receive(timeout: float) -> bool:
+        """Take one job from the grader (False when the grader is gone)."""
+        ready, _, _ = select.select([sock], [], [], timeout)
+        if not ready:
+            return True
+        try:
+            data, fds, _, _ = socket.recv_fds(sock, 1 << 16, 8)
+        except OSError:
+            return False
+        if not data:
+            return False
+        job = json.loads(data)
+        if len(fds) != 4:
             for fd in fds:
                 os.close(fd)
-            jobs[pid] = job["job"]
-            say({"job": job["job"], "pid": pid})
+            say({"job": job.get("job"), "exit": SETUP_FAILED})
+        else:
+            pending.append((job, fds))
+        return True
+
+    def start_runnable() -> None:
+        for job, fds in list(pending):
+            needs = [n for n in job.get("needs", []) if isinstance(n, str)]
+            if not todo or all(n in done for n in needs):
+                pending.remove((job, fds))
+                sys.stdout.flush()
+                sys.stderr.flush()
+                gc.collect()
+                gc.freeze()  # the boxes share these pages instead of copying them when the collector touches them
+                pid = os.fork()
+                if pid == 0:
+                    _box(job, fds, control)
+                for fd in fds:
+                    os.close(fd)
+                jobs[pid] = job["job"]
+                say({"job": job["job"], "pid": pid})
+
+    def reap() -> None:
         while jobs:
             try:
                 pid, status = os.waitpid(-1, os.WNOHANG)
             except ChildProcessError:
-                break
+                return
             if pid == 0:
-                break
+                return
             if pid in jobs:
                 say({"job": jobs.pop(pid), "exit": _code(status)})
+
+    while todo:
+        name = todo.pop(0)
+        try:
+            __import__(name)
+        except Exception:  # a library missing here is imported by the worker that needs it, if any
+            pass
+        done.add(name)
+        while True:  # every job already sent, without waiting for more
+            before = len(pending)
+            if not receive(0):
+                return
+            if len(pending) == before:
+                break
+        start_runnable()
+    say({"ready": True})
+    while True:
+        if not receive(0.05):
+            return
+        start_runnable()
+        reap()
 
 
 if __name__ == "__main__":
