@@ -1,6 +1,6 @@
 """Benchmark of grading (``make bench``): a measurement, not a test.
 
-Prints one table: wall time, CPU time and peak memory (RSS of the whole process tree, sampled) of grading the
+Prints one table: wall time, CPU time and peak memory (PSS of the whole process tree, sampled) of grading the
 reference and the stubs per assignment and for the whole kit with hidden checks; the floor, a bare process that
 imports the same libraries and runs each reference function once on the same kind of data; and the throughput of
 bulk grading 50 mixed submissions with --jobs 2.
@@ -80,7 +80,7 @@ if "perceptron_adaline" in names:
 
 
 def measure(cmd: list[str], cwd: Path = KIT, env: dict | None = None) -> tuple[float, float, float]:
-    """(wall s, CPU s of the process and its waited-for children, peak summed RSS MB of its tree)."""
+    """(wall s, CPU s of the process and its waited-for children, peak summed PSS MB of its tree)."""
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.monotonic()
     proc = subprocess.Popen(cmd, cwd=cwd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
@@ -118,9 +118,21 @@ def _tree_rss(root: int) -> int:
     total, todo = 0, [root]
     while todo:
         p = todo.pop()
-        total += rss.get(p, 0)
+        total += _pss(p, rss.get(p, 0))
         todo.extend(children.get(p, []))
     return total
+
+
+def _pss(pid: int, rss: int) -> int:
+    """The proportional set size of ``pid`` (pages shared with other processes split between them, as a
+    container's memory limit sees them: the fork server's boxes share its libraries), else its RSS."""
+    try:
+        for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines():
+            if line.startswith("Pss:"):
+                return int(line.split()[1]) * 1024
+    except (OSError, ValueError, IndexError):
+        pass
+    return rss
 
 
 def grade_cmd(submission: Path, names: list[str], out: Path) -> list[str]:
