@@ -162,7 +162,7 @@ class ForkServer:
             ("--perms", "0755", "--dir", "/box"),  # else the folder is the server's alone (0700 under a root server)
             ("--ro-bind", str(self._tmp / "runtime"), "/box/runtime"),
             ("--ro-bind", str(self.jobs_dir), "/box/jobs"),
-            ("--dir", "/box/job"), ("--dir", "/box/work")])
+            ("--dir", "/box/job"), ("--dir", "/box/work"), ("--dir", "/box/keep")])
         self._log = open(self._tmp / "server.log", "wb")
         self._proc = subprocess.Popen(
             [*cmd, sys.executable, "-I", "/box/runtime/autograder/zygote_main.py", "/box/runtime",
@@ -209,6 +209,8 @@ class ForkServer:
         self._jobs[job] = (proc, cgroup_join, go_w)
         message = {"job": job, "dir": f"/box/jobs/{job}", "module": module, "assignment": assignment, "env": env,
                    "uid": uid if self.rootful else None, "needs": list(needs),
+                   # The runtime's folders under /tmp, which the box's own /tmp must not hide.
+                   "keep": [d for d in isolation.runtime_dirs() if d.startswith("/tmp/")],
                    "limits": {"memory_bytes": self.limits.memory_bytes, "cpu_seconds": self.limits.cpu_seconds,
                               "file_bytes": self.limits.file_bytes, "processes": self.limits.processes}}
         try:

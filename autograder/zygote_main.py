@@ -48,15 +48,16 @@ _libc = ctypes.CDLL(None, use_errno=True)
 CLONE_NEWNS, CLONE_NEWUTS, CLONE_NEWIPC = 0x00020000, 0x04000000, 0x08000000
 CLONE_NEWUSER, CLONE_NEWPID = 0x10000000, 0x20000000
 MS_RDONLY, MS_NOSUID, MS_NODEV, MS_NOEXEC = 1, 2, 4, 8
-MS_REMOUNT, MS_BIND, MS_REC, MS_PRIVATE = 32, 4096, 16384, 1 << 18
+MS_REMOUNT, MS_BIND, MS_MOVE, MS_REC, MS_PRIVATE = 32, 4096, 8192, 16384, 1 << 18
 PR_SET_PDEATHSIG, PR_SET_DUMPABLE, PR_CAPBSET_DROP, PR_SET_NO_NEW_PRIVS = 1, 4, 24, 38
 PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL = 47, 4
 _LINUX_CAPABILITY_VERSION_3 = 0x20080522
 
 #: Where the server's namespace shows the jobs' folders (all of them) and where a box sees its own.
-JOBS_MOUNT, JOB_MOUNT, WORK_MOUNT = "/box/jobs", "/box/job", "/box/work"
+JOBS_MOUNT, JOB_MOUNT, WORK_MOUNT, KEEP_MOUNT = "/box/jobs", "/box/job", "/box/work", "/box/keep"
 #: A box's private writable folders (tmpfs: memory, charged to the box's control group).
 TMPFS_OPTIONS = b"size=64m,mode=0700"
+TMP_OPTIONS = b"size=64m,mode=1777"
 #: Exit codes of C and G for failures before any student code ran (distinct from a worker's own codes).
 SETUP_FAILED = 121
 
@@ -135,15 +136,29 @@ def _enter_namespaces() -> None:
         f.write(f"{gid} {gid} 1")
 
 
-def _make_box(job_dir: str, uid: int | None) -> None:
-    """In G (PID 1 of the new namespace): the box's file system."""
+def _make_box(job_dir: str, uid: int | None, keep: list[str]) -> None:
+    """In G (PID 1 of the new namespace): the box's file system. ``keep`` are folders of the Python runtime that
+    live under /tmp (a kit cloned there, with its .venv): the box's fresh /tmp would hide them, so they are moved
+    aside, and back on top of it, read-only."""
     owner = b"" if uid is None else f",uid={uid},gid={uid}".encode()
     _mount(None, "/", None, MS_REC | MS_PRIVATE)
     _mount(job_dir, JOB_MOUNT, None, MS_BIND | MS_REC)
     _mount(None, JOB_MOUNT, None, MS_BIND | MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV)
     _mount("tmpfs", JOBS_MOUNT, "tmpfs", MS_RDONLY | MS_NOSUID | MS_NODEV, b"size=4k,mode=0500")
-    for folder in ("/tmp", WORK_MOUNT):
-        _mount("tmpfs", folder, "tmpfs", MS_NOSUID | MS_NODEV, TMPFS_OPTIONS + owner)
+    kept = [path for path in keep if path.startswith("/tmp/") and os.path.isdir(path)]
+    if kept:
+        _mount("tmpfs", KEEP_MOUNT, "tmpfs", MS_NOSUID | MS_NODEV, b"size=4k,mode=0700")
+        for i, path in enumerate(kept):
+            os.mkdir(f"{KEEP_MOUNT}/{i}")
+            _mount(path, f"{KEEP_MOUNT}/{i}", None, MS_BIND | MS_REC)
+    # /tmp as everywhere (sticky, writable by all: the box's uid is its only user); G, root without
+    # CAP_DAC_OVERRIDE under a root server, can then make the runtime's folders in it.
+    _mount("tmpfs", "/tmp", "tmpfs", MS_NOSUID | MS_NODEV, TMP_OPTIONS + owner)
+    _mount("tmpfs", WORK_MOUNT, "tmpfs", MS_NOSUID | MS_NODEV, TMPFS_OPTIONS + owner)
+    for i, path in enumerate(kept):
+        os.makedirs(path, mode=0o755, exist_ok=True)
+        _mount(f"{KEEP_MOUNT}/{i}", path, None, MS_MOVE)
+        _mount(None, path, None, MS_BIND | MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV)
     _mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC)
 
 
@@ -200,7 +215,7 @@ def _init(job: dict, fds: list[int]) -> None:
     code = SETUP_FAILED
     try:
         _libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
-        _make_box(job["dir"], job.get("uid"))
+        _make_box(job["dir"], job.get("uid"), [k for k in job.get("keep", []) if isinstance(k, str)])
         req_fd, resp_fd, out_fd = fds[:3]
         w = os.fork()
         if w == 0:

@@ -221,3 +221,24 @@ def test_forked_and_cold_boxes_grade_alike(tmp_path):
         doc = json.loads(out.read_text())
         scores[mode] = {t["name"]: (t["score"], t.get("output", "")) for t in doc["tests"]}
     assert scores["1"] == scores["0"]
+
+
+def test_a_box_imports_what_the_server_did_not_preload(tmp_path):
+    """A library the warm server never imported is imported by the box from the Python runtime, even when the
+    runtime lives under /tmp (a kit cloned there with its .venv: the box's own /tmp must not hide it)."""
+    module = tmp_path / "linear_neuron.py"
+    module.write_text("def lazy_import():\n    import sklearn.linear_model, email.mime.text\n"
+                      "    return sklearn.linear_model.__name__\n")
+    server = zygote.ForkServer(Limits(), preload=())
+    try:
+        assert server.usable(), server.why_not
+        worker = Worker("linear_neuron", module, import_timeout=60, output_limit=10**6)
+        saved, zygote.ForkServer._shared = zygote.ForkServer._shared, server
+        try:
+            assert Student(worker, "x", time.monotonic() + 60).lazy_import() == "sklearn.linear_model"
+            assert isinstance(worker._proc, zygote.ForkedProcess)
+        finally:
+            worker.close()
+            zygote.ForkServer._shared = saved
+    finally:
+        server.close()
