@@ -10,7 +10,8 @@ the libraries' start-up once, then fork. Student code never runs in this process
 before any student byte is read, namespaces of its own nested inside the server's:
 
 - ``C`` (forked here) waits for the grader's go (the grader moves it into the box's control group first), then
-  unshares a new user, mount, PID, IPC and UTS namespace and forks
+  unshares a new user, mount, PID, IPC, UTS and network namespace (no interface but a down loopback: two boxes of
+  one server cannot reach each other) and forks
 - ``G``, PID 1 of the new PID namespace: it mounts a private /tmp, a private /box/work, the box's own files
   read-only at /box/job (and hides every other job's folder), a /proc of its own; it forks
 - ``W``, the worker: rlimits, every capability and the bounding set dropped, no_new_privs, every descriptor but
@@ -46,7 +47,7 @@ sys.path.append(sys.argv[1])
 _libc = ctypes.CDLL(None, use_errno=True)
 
 CLONE_NEWNS, CLONE_NEWUTS, CLONE_NEWIPC = 0x00020000, 0x04000000, 0x08000000
-CLONE_NEWUSER, CLONE_NEWPID = 0x10000000, 0x20000000
+CLONE_NEWUSER, CLONE_NEWPID, CLONE_NEWNET = 0x10000000, 0x20000000, 0x40000000
 MS_RDONLY, MS_NOSUID, MS_NODEV, MS_NOEXEC = 1, 2, 4, 8
 MS_REMOUNT, MS_BIND, MS_MOVE, MS_REC, MS_PRIVATE = 32, 4096, 8192, 16384, 1 << 18
 PR_SET_PDEATHSIG, PR_SET_DUMPABLE, PR_CAPBSET_DROP, PR_SET_NO_NEW_PRIVS = 1, 4, 24, 38
@@ -122,12 +123,13 @@ def _enter_namespaces() -> None:
     """In C: new mount, PID, IPC and UTS namespaces, owned by a user namespace nested in the server's (the same
     uid, mapped onto itself) unless the server is root."""
     if ROOTFUL:
-        _check(_libc.unshare(CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWIPC | CLONE_NEWUTS), "unshare")
+        _check(_libc.unshare(CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWIPC | CLONE_NEWUTS | CLONE_NEWNET), "unshare")
         return
     uid, gid = os.getuid(), os.getgid()
     # The server is not dumpable, and a fork inherits that: its /proc/self files would belong to root.
     _libc.prctl(PR_SET_DUMPABLE, 1, 0, 0, 0)
-    _check(_libc.unshare(CLONE_NEWUSER | CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWIPC | CLONE_NEWUTS), "unshare")
+    _check(_libc.unshare(CLONE_NEWUSER | CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWIPC | CLONE_NEWUTS | CLONE_NEWNET),
+           "unshare")
     with open("/proc/self/setgroups", "w") as f:
         f.write("deny")
     with open("/proc/self/uid_map", "w") as f:

@@ -242,3 +242,35 @@ def test_a_box_imports_what_the_server_did_not_preload(tmp_path):
             zygote.ForkServer._shared = saved
     finally:
         server.close()
+
+
+def test_two_boxes_of_one_server_cannot_reach_each_other(tmp_path):
+    """Each box has a network namespace of its own: a box listening on an abstract unix socket or on loopback is
+    out of reach of another box forked by the same server at the same time."""
+    module = tmp_path / "linear_neuron.py"
+    module.write_text(
+        "import socket\n_kept = []\n"
+        "def listen(name):\n"
+        "    u = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM); u.bind('\\0' + name); u.listen(1)\n"
+        "    t = socket.socket(); t.bind(('127.0.0.1', 0)); t.listen(1)\n"
+        "    _kept.extend([u, t]); return t.getsockname()[1]\n"
+        "def reach(name, port):\n"
+        "    out = []\n"
+        "    for family, address in ((socket.AF_UNIX, '\\0' + name), (socket.AF_INET, ('127.0.0.1', port))):\n"
+        "        s = socket.socket(family, socket.SOCK_STREAM); s.settimeout(1)\n"
+        "        try:\n"
+        "            s.connect(address); out.append('connected')\n"
+        "        except OSError as exc:\n"
+        "            out.append(type(exc).__name__)\n"
+        "    return out\n")
+    name = f"ngzyg-net-{os.getpid()}"
+    first, a = _box(module)
+    second, b = _box(module)
+    try:
+        port = a.listen(name)
+        assert a.reach(name, port)[0] == "connected", "the listener is not there: the test proves nothing"
+        assert "connected" not in b.reach(name, port)
+        assert isinstance(first._proc, zygote.ForkedProcess) and isinstance(second._proc, zygote.ForkedProcess)
+    finally:
+        first.close()
+        second.close()
