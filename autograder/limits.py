@@ -206,8 +206,35 @@ class UidLease:
     def release(self) -> None:
         if self._fd >= 0:
             sweep_uid(self.uid)
+            clear_keyrings(self.uid)
             os.close(self._fd)
             self._fd = -1
+
+
+#: keyctl(2)'s system call number where we know it; KEYCTL_CLEAR and the special ids of the uid's own keyrings.
+_SYS_KEYCTL = {"x86_64": 250, "aarch64": 219}.get(os.uname().machine)
+_KEYCTL_CLEAR, _KEY_SPEC_USER_KEYRING, _KEY_SPEC_USER_SESSION_KEYRING = 7, -4, -5
+
+
+def clear_keyrings(uid: int) -> None:
+    """Empty ``uid``'s user and user-session keyrings (root only). They belong to the uid, not to a process, and
+    outlive every box: without this, the next box given the same uid would read what the last one stored there
+    (found by a red-team attack on forked boxes, which share the host's user namespace)."""
+    if os.geteuid() != 0 or _SYS_KEYCTL is None:
+        return
+    pid = os.fork()
+    if pid == 0:  # the child: only system calls, then _exit
+        try:
+            os.setgroups([])
+            os.setgid(uid)
+            os.setuid(uid)
+            libc = ctypes.CDLL(None, use_errno=True)
+            for ring in (_KEY_SPEC_USER_KEYRING, _KEY_SPEC_USER_SESSION_KEYRING):
+                libc.syscall(_SYS_KEYCTL, _KEYCTL_CLEAR, ctypes.c_int(ring))
+        except BaseException:
+            pass
+        os._exit(0)
+    os.waitpid(pid, 0)
 
 
 def _lock_dir() -> Path:
@@ -238,6 +265,7 @@ def claim_uid() -> UidLease | None:
             os.close(fd)
             continue
         sweep_uid(uid)
+        clear_keyrings(uid)
         return UidLease(uid, fd)
     raise OSError(f"all {UID_COUNT} sandbox uids are in use")
 

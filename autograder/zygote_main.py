@@ -160,8 +160,31 @@ def _make_box(job_dir: str, uid: int | None, keep: list[str]) -> None:
     for i, path in enumerate(kept):
         os.makedirs(path, mode=0o755, exist_ok=True)
         _mount(f"{KEEP_MOUNT}/{i}", path, None, MS_MOVE)
-        _mount(None, path, None, MS_BIND | MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV)
+        _remount_read_only(path)
+    # Everything else the box could write is the server's, shared by every box it forks (when the server is not
+    # root, its root folder, /etc and /dev belong to the same user as the box): read-only, and a /dev/shm of the
+    # box's own.
+    if kept:
+        _check(_libc.umount2(KEEP_MOUNT.encode(), 0), f"umount {KEEP_MOUNT}")
+    _remount_read_only("/")
+    _remount_read_only("/dev")
+    if os.path.isdir("/dev/shm"):
+        _mount("tmpfs", "/dev/shm", "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, b"size=16m,mode=1777" + owner)
     _mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC)
+
+
+#: statvfs flags a remount must keep (the kernel refuses to drop a flag locked by a more privileged namespace).
+_KEPT_FLAGS = ((os.ST_NOSUID, MS_NOSUID), (os.ST_NODEV, MS_NODEV), (os.ST_NOEXEC, MS_NOEXEC),
+               (os.ST_NOATIME, 1024), (os.ST_NODIRATIME, 2048), (os.ST_RELATIME, 1 << 21))
+
+
+def _remount_read_only(path: str) -> None:
+    current = os.statvfs(path).f_flag
+    flags = MS_BIND | MS_REMOUNT | MS_RDONLY
+    for st_flag, ms_flag in _KEPT_FLAGS:
+        if current & st_flag:
+            flags |= ms_flag
+    _mount(None, path, None, flags)
 
 
 def _set_limit(which: int, value: int) -> None:

@@ -548,3 +548,22 @@ def test_a_uid_sweep_leaves_no_process_of_the_uid_even_one_that_forks_in_a_loop(
     finally:
         _kill_attack(token)
         lease.release()
+
+
+@needs_root
+def test_as_an_ordinary_user_forked_boxes_share_nothing_writable(kit):
+    """The fork server as an ordinary user runs as that user, and so do its boxes: the server's root, /etc, /dev and
+    /dev/shm would be the box's to write, and shared with every later box (a red-team attack planted
+    /etc/ld.so.preload there and read a later classmate's file). tests/test_forkserver.py's attacks, run as that
+    user: only the box's own places are writable, nothing reaches the next box."""
+    _instructor()
+    _runnable_by_instructor(kit)
+    shutil.copytree(KIT_ROOT / "tests", kit / "tests", dirs_exist_ok=True,
+                    ignore=shutil.ignore_patterns("__pycache__", "redteam"))
+    for path in [kit, *kit.rglob("*")]:
+        path.chmod(0o755 if path.is_dir() else 0o644)
+    proc = _as_instructor(sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-p", "no:xdist", "-q",
+                          "tests/test_forkserver.py", "-k", "unprivileged or leaves or reach", cwd=kit, timeout=600)
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-2000:]
+    passed = re.search(r"(\d+) passed", proc.stdout)
+    assert passed and int(passed.group(1)) >= 3 and "skipped" not in proc.stdout, proc.stdout[-2000:]

@@ -39,7 +39,8 @@ import os, signal, subprocess, sys, time
 def leave_traces(marker):
     """What a box could leave for the next one: files in every writable place, a detached sleeper."""
     written = []
-    for folder in ("/tmp", os.getcwd(), os.environ.get("HOME", "/"), "/box/job", "/box/jobs", "/box/runtime", "/"):
+    for folder in ("/tmp", os.getcwd(), os.environ.get("HOME", "/"), "/box/job", "/box/jobs", "/box/runtime", "/",
+                   "/etc", "/dev", "/dev/shm", "/box/keep"):
         try:
             with open(os.path.join(folder, marker), "w") as f:
                 f.write(marker)
@@ -59,7 +60,8 @@ def leave_traces(marker):
 def look(marker):
     """What a box can see: files left by an earlier box, processes, its identity and privileges."""
     found = []
-    for folder in ("/tmp", os.getcwd(), os.environ.get("HOME", "/"), "/box/job", "/box/jobs", "/"):
+    for folder in ("/tmp", os.getcwd(), os.environ.get("HOME", "/"), "/box/job", "/box/jobs", "/", "/etc", "/dev",
+                   "/dev/shm", "/box/keep"):
         try:
             found += [os.path.join(folder, n) for n in os.listdir(folder) if marker in n]
         except OSError:
@@ -137,7 +139,9 @@ def test_nothing_a_box_leaves_reaches_the_next_box(probe_file):
         written = student.leave_traces(marker)
         time.sleep(0.3)
         assert "/tmp" in written, "the box could not even write its own /tmp: the test proves nothing"
-        assert not {"/box/job", "/box/runtime", "/"} & set(written), f"read-only places were written: {written}"
+        # Only the box's own places: the server's root, /etc and /dev are shared by every box it forks (and are
+        # the box's user's own when the server is not root), so they must be read-only in the box.
+        assert set(written) <= {"/tmp", "/box/work", "/dev/shm"}, f"shared places were written: {written}"
         assert _host_processes_named(marker), "the sleeper never ran: the test proves nothing"
         first_uid = student.look(marker)["uid"]
     finally:
@@ -274,3 +278,54 @@ def test_two_boxes_of_one_server_cannot_reach_each_other(tmp_path):
     finally:
         first.close()
         second.close()
+
+
+KEYS = r'''
+import ctypes, os
+_libc = ctypes.CDLL(None, use_errno=True)
+_libc.syscall.restype = ctypes.c_long
+SYS_ADD_KEY, SYS_KEYCTL = {"x86_64": (248, 250), "aarch64": (217, 219)}[os.uname().machine]
+
+def plant(description):
+    """Store a secret in the uid's user and user-session keyrings (they belong to the uid, not to the box)."""
+    return [_libc.syscall(SYS_ADD_KEY, b"user", description.encode(), b"secret", 6, ctypes.c_int(ring))
+            for ring in (-4, -5)]
+
+def find(description):
+    return [_libc.syscall(SYS_KEYCTL, 10, ctypes.c_int(ring), b"user", description.encode(), 0) for ring in (-4, -5)]
+'''
+
+
+def test_nothing_a_box_stores_in_its_uids_keyrings_outlives_it(tmp_path):
+    """A uid's keyrings outlive its processes (a forked box shares the host's user namespace): the grader empties
+    them when it releases the uid, so the next box given that uid finds nothing."""
+    if os.geteuid() != 0 or os.uname().machine not in ("x86_64", "aarch64"):
+        pytest.skip("only a root grader gives boxes uids of their own")
+    module = tmp_path / "linear_neuron.py"
+    module.write_text(KEYS)
+    description = f"ngzyg-key-{os.getpid()}"
+    worker, student = _box(module)
+    try:
+        assert all(k > 0 for k in student.plant(description)), "no key was stored: the test proves nothing"
+        uid = worker._uid.uid
+        assert all(k > 0 for k in student.find(description))
+    finally:
+        worker.close()
+    # What the next holder of the uid would see, looked at as that uid from the trusted side.
+    read, write = os.pipe()
+    pid = os.fork()
+    if pid == 0:
+        try:
+            os.setgroups([])
+            os.setgid(uid)
+            os.setuid(uid)
+            namespace: dict = {}
+            exec(KEYS, namespace)
+            os.write(write, repr(namespace["find"](description)).encode())
+        finally:
+            os._exit(0)
+    os.waitpid(pid, 0)
+    os.close(write)
+    found = eval(os.read(read, 1000).decode())
+    os.close(read)
+    assert all(k < 0 for k in found), f"uid {uid}'s keyrings still hold what the last box stored: {found}"
