@@ -177,7 +177,7 @@ def main() -> int:
             on_dask = bulk_on_dask(tmp)
             if on_dask is not None:
                 print(f"bulk on a local Dask cluster (scheduler + 2 single-threaded workers): {on_dask:.1f} per "
-                      f"minute, {on_dask / per_minute:.0%} of local (target: within 15 %)")
+                      f"minute, {on_dask / per_minute:.0%} of local (target: no more than 15 % slower)")
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     return 0
