@@ -399,12 +399,19 @@ print(json.dumps(out))
 """
 
 
-def visible_verdicts(root: Path, submissions: dict[str, tuple[str, str | None, str]], tmp: Path) -> dict:
+def visible_verdicts(roots: list[Path], submissions: dict[str, tuple[str, str | None, str]],
+                     tmp: Path) -> list[dict]:
+    """The verdicts of each grader folder of ``roots``, judged at the same time (one process each)."""
     (tmp / "submissions.json").write_text(json.dumps(submissions))
-    proc = subprocess.run([sys.executable, "-I", "-B", "-c", _VISIBLE_VERDICTS, str(root),
-                           str(tmp / "submissions.json")], cwd=tmp, capture_output=True, text=True, timeout=1800)
-    assert proc.returncode == 0, proc.stderr[-3000:]
-    return json.loads(proc.stdout.strip().splitlines()[-1])
+    procs = [subprocess.Popen([sys.executable, "-I", "-B", "-c", _VISIBLE_VERDICTS, str(root),
+                               str(tmp / "submissions.json")], cwd=tmp, stdout=subprocess.PIPE,
+                              stderr=subprocess.PIPE, text=True) for root in roots]
+    out = []
+    for proc in procs:
+        stdout, stderr = proc.communicate(timeout=1800)
+        assert proc.returncode == 0, stderr[-3000:]
+        out.append(json.loads(stdout.strip().splitlines()[-1]))
+    return out
 
 
 def test_the_bundle_gives_the_kits_visible_verdicts_on_the_reference_stubs_and_every_zoo_variant(dist, tmp_path):
@@ -427,8 +434,7 @@ def test_the_bundle_gives_the_kits_visible_verdicts_on_the_reference_stubs_and_e
             (folder / f"{a}.py").write_text(text)
             submissions[f"{a}/{name}"] = (a, exercise, str(folder))
     bundle = unzip(dist / "student.zip", tmp_path / "bundle")
-    kit = visible_verdicts(KIT_ROOT, submissions, tmp_path)
-    shipped = visible_verdicts(bundle, submissions, tmp_path)
+    kit, shipped = visible_verdicts([KIT_ROOT, bundle], submissions, tmp_path)
     assert kit.keys() == shipped.keys()
     differ = {k: {c: (kit[k][c], shipped[k].get(c)) for c in kit[k] if kit[k][c] != shipped[k].get(c)}
               for k in kit if kit[k] != shipped[k]}
