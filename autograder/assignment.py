@@ -76,36 +76,43 @@ def check_functions(name: str) -> dict[str, Callable]:
 HEAVY_LIBRARIES = ("numpy", "scipy", "pandas", "sklearn", "torch")
 
 
+def _heavy_imports(path: Path, *, everywhere: bool) -> list[str]:
+    """The modules of :data:`HEAVY_LIBRARIES` that ``path`` imports: at its top level, or ``everywhere`` (inside
+    functions too)."""
+    import ast
+    tree = ast.parse(path.read_text())
+    found: list[str] = []
+    for node in ast.walk(tree) if everywhere else tree.body:
+        modules = ([a.name for a in node.names] if isinstance(node, ast.Import)
+                   else [node.module] if isinstance(node, ast.ImportFrom) and node.module and not node.level else [])
+        found += [m for m in modules if m.split(".")[0] in HEAVY_LIBRARIES and m not in found]
+    return found
+
+
 def check_libraries(name: str) -> tuple[str, ...]:
     """The heavy libraries the assignment's grader-side parts (checks, oracle, plots) import, at the top or inside
     a function (e.g. torch for autograd, imported by the first check that needs it)."""
-    import ast
-    found: list[str] = []
-    for part_name in ("checks", "oracle", "feedback"):
-        path = folder(name) / f"{part_name}.py"
-        if not path.is_file():
-            continue
-        for node in ast.walk(ast.parse(path.read_text())):
-            modules = ([a.name for a in node.names] if isinstance(node, ast.Import)
-                       else [node.module] if isinstance(node, ast.ImportFrom) and node.module and not node.level
-                       else [])
-            found += [m for m in modules if m.split(".")[0] in HEAVY_LIBRARIES and m not in found]
-    return tuple(found)
+    found = [m for part_name in ("checks", "oracle", "feedback") if (folder(name) / f"{part_name}.py").is_file()
+             for m in _heavy_imports(folder(name) / f"{part_name}.py", everywhere=True)]
+    return tuple(dict.fromkeys(found))
 
 
 def libraries(name: str) -> tuple[str, ...]:
     """The heavy libraries the assignment's contract file imports, read from the kit's own copy of it (the
     reference, else the stub; never the student's file), e.g. ``("numpy", "sklearn.preprocessing")``."""
-    import ast
-    for folder in ("reference", "student_template"):
-        path = KIT_ROOT / folder / f"{name}.py"
+    for kind in ("reference", "student_template"):
+        path = KIT_ROOT / kind / f"{name}.py"
         if path.is_file():
-            break
-    else:
-        return HEAVY_LIBRARIES
-    found: list[str] = []
-    for node in ast.parse(path.read_text()).body:
-        modules = ([a.name for a in node.names] if isinstance(node, ast.Import)
-                   else [node.module] if isinstance(node, ast.ImportFrom) and node.module and not node.level else [])
-        found += [m for m in modules if m.split(".")[0] in HEAVY_LIBRARIES and m not in found]
-    return tuple(found)
+            return tuple(_heavy_imports(path, everywhere=False))
+    return HEAVY_LIBRARIES
+
+
+def kit_hash() -> str:
+    """A hash of what decides a grade besides the submission and grading.yml: the engine and every assignment's
+    checks, probes, oracle and plots (grade-all's fingerprints and a cluster task's kit key)."""
+    import hashlib
+    h = hashlib.sha256()
+    for part_name in ("autograder", "assignments"):
+        for source in sorted((KIT_ROOT / part_name).rglob("*.py")):
+            h.update(str(source.relative_to(KIT_ROOT)).encode() + b"\0" + source.read_bytes() + b"\0")
+    return h.hexdigest()

@@ -51,6 +51,7 @@ from pathlib import Path
 from autograder import config as cfg
 from autograder import isolation
 from autograder import limits as _limits
+from autograder.assignment import kit_hash
 from autograder.config import KIT_ROOT
 
 KEY_NAME = ".neurograde-key"
@@ -189,9 +190,7 @@ def fingerprint(sub: Submission, config_path: Path, isolation_kind: str = "") ->
     for name in sorted(sub.files):
         h.update(name.encode() + b"\0" + sub.files[name].read_bytes() + b"\0")
     h.update(Path(config_path).read_bytes())
-    for part in ("autograder", "assignments"):  # the engine, and every assignment's checks, probes and oracle
-        for source in sorted((KIT_ROOT / part).rglob("*.py")):
-            h.update(source.read_bytes())
+    h.update(kit_hash().encode())
     h.update(b"\0isolation=" + isolation_kind.encode())
     return h.hexdigest()
 
