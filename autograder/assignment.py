@@ -103,8 +103,20 @@ def libraries(name: str) -> tuple[str, ...]:
     for kind in ("reference", "student_template"):
         path = KIT_ROOT / kind / f"{name}.py"
         if path.is_file():
-            return tuple(_heavy_imports(path, everywhere=False))
-    return HEAVY_LIBRARIES
+            return _with_lazy_parts(_heavy_imports(path, everywhere=False))
+    return _with_lazy_parts(list(HEAVY_LIBRARIES))
+
+
+#: Parts of a library that it imports only at a first use every contract file of it makes: torch.optim imports
+#: torch._dynamo when it builds its first optimizer (1.2 s of CPU, in every box unless the fork server has it).
+LAZY_PARTS = {"torch": ("torch._dynamo",)}
+
+
+def _with_lazy_parts(modules: list[str]) -> tuple[str, ...]:
+    found = list(modules)
+    for module in modules:
+        found += [m for m in LAZY_PARTS.get(module.split(".")[0], ()) if m not in found]
+    return tuple(found)
 
 
 def kit_hash() -> str:

@@ -17,6 +17,38 @@ os.environ.update(THREAD_ENV)
 KIT_ROOT = Path(__file__).resolve().parent.parent
 
 
+#: The suite's longest tests (node ids, or their start), longest first: only a schedule, it changes no outcome.
+#: pytest-xdist's work stealing first gives each worker a contiguous share of the collected tests; each of these
+#: starts one share, so the longest ones run side by side from the start instead of one after the other at the end.
+LONGEST_FIRST = (
+    "tests/test_release_nbgrader.py::test_nbgrader_round_trip",
+    "tests/test_otter.py::test_otter_assign_check_export_and_gradescope",
+    "tests/test_release.py::test_the_bundle_gives_the_kits_visible_verdicts",
+    "tests/test_cluster.py::test_a_class_graded_on_a_dask_cluster",
+    "tests/test_bulk.py::test_a_class_grades_and_the_gradebook_matches",
+    "tests/test_bulk_isolation.py::test_as_root_honest_students",
+    "tests/test_bulk_isolation.py::test_as_an_ordinary_user_honest_students",
+    "tests/test_determinism.py::test_reference_scores_full_marks_identically_over_repeated_gradings[linear_neuron]",
+    "tests/test_determinism.py::test_reference_scores_full_marks_identically_over_repeated_gradings[backprop]",
+    "tests/test_determinism.py::test_reference_scores_full_marks_identically_over_repeated_gradings[pytorch_basics]",
+    "tests/test_release.py::test_whole_kit_reference_full_marks",
+)
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    workers = int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "0"))
+    if workers < 2:
+        return
+    rank = {prefix: i for i, prefix in enumerate(LONGEST_FIRST)}
+    def rank_of(item: pytest.Item) -> int | None:
+        return next((r for prefix, r in rank.items() if item.nodeid.startswith(prefix)), None)
+    long = sorted((i for i in items if rank_of(i) is not None), key=rank_of)
+    rest = [i for i in items if rank_of(i) is None]
+    # Share k of the rest gets long tests k, k + workers, ... in front (the shares' sizes stay as xdist cuts them).
+    shares = [rest[k * len(rest) // workers:(k + 1) * len(rest) // workers] for k in range(workers)]
+    items[:] = [t for k in range(workers) for t in [*long[k::workers], *shares[k]]]
+
+
 def run_grader(submission: Path, *assignments: str, hidden: bool = True, results: Path | None = None,
                timeout: float = 300, extra: tuple[str, ...] = (), report: bool = False
                ) -> tuple[dict, subprocess.CompletedProcess]:

@@ -27,7 +27,7 @@ TRAP = "import pathlib, os\npathlib.Path('/tmp/neurograde-notebook-cell-ran').wr
 
 @pytest.fixture(scope="module")
 def dist(tmp_path_factory) -> Path:
-    return built_dist(tmp_path_factory)
+    return built_dist(tmp_path_factory, "student", "gradescope")
 
 
 def solved_notebook(dist: Path, assignment: str) -> dict:

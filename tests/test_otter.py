@@ -36,7 +36,7 @@ def otter(*args: str, cwd: Path) -> None:
 
 
 def test_otter_assign_check_export_and_gradescope(tmp_path_factory):
-    dist = built_dist(tmp_path_factory)
+    dist = built_dist(tmp_path_factory, "otter", "gradescope")
     work = tmp_path_factory.mktemp("otter")
     for a in RELEASE.assignments:   # every master is a notebook otter accepts
         nbformat.validate(nbformat.read(dist / "otter" / a / f"{a}.ipynb", as_version=4))

@@ -95,7 +95,7 @@ def test_regenerating_keeps_an_answer_typed_into_the_explore_notebook():
 
 
 def test_release_writes_the_written_parts_and_never_ships_the_rubric(tmp_path_factory):
-    dist = built_dist(tmp_path_factory)
+    dist = built_dist(tmp_path_factory, "student", "gradescope")
     for a in ASSIGNMENTS:
         part = questions.load(a)
         written = dist / "gradescope" / "written" / a

@@ -48,7 +48,7 @@ CRASH = "import ctypes\nctypes.string_at(0)\n"
 
 @pytest.fixture(scope="module")
 def dist(tmp_path_factory) -> Path:
-    return built_dist(tmp_path_factory)
+    return built_dist(tmp_path_factory, "student", "gradescope")
 
 
 def total_points(assignments: list[str]) -> float:

@@ -84,7 +84,7 @@ def manual_cells(course: Path, assignment: str, student: str) -> dict[str, tuple
 
 
 def test_source_notebooks_are_valid_and_worth_grading_yml_points(tmp_path_factory):
-    dist = built_dist(tmp_path_factory)
+    dist = built_dist(tmp_path_factory, "nbgrader")
     for a in ASSIGNMENTS:
         nb = nbformat.read(dist / "nbgrader" / "source" / a / f"{a}.ipynb", as_version=4)
         nbformat.validate(nb)
@@ -132,7 +132,7 @@ def test_nbgrader_round_trip(tmp_path_factory):
     """One test, so that one xdist worker runs the round trip while the other grades elsewhere: generate_assignment
     releases no solution and no hidden check; autograde gives the reference full marks and the untouched notebook
     0 in the gradebook; generate_feedback shows no hidden test source."""
-    dist = built_dist(tmp_path_factory)
+    dist = built_dist(tmp_path_factory, "nbgrader")
     course = tmp_path_factory.mktemp("nbgrader") / "course"
     _run_course(course, dist)
     for a in ASSIGNMENTS:
