@@ -79,14 +79,9 @@ HEAVY_LIBRARIES = ("numpy", "scipy", "pandas", "sklearn", "torch")
 def _heavy_imports(path: Path, *, everywhere: bool) -> list[str]:
     """The modules of :data:`HEAVY_LIBRARIES` that ``path`` imports: at its top level, or ``everywhere`` (inside
     functions too)."""
-    import ast
-    tree = ast.parse(path.read_text())
-    found: list[str] = []
-    for node in ast.walk(tree) if everywhere else tree.body:
-        modules = ([a.name for a in node.names] if isinstance(node, ast.Import)
-                   else [node.module] if isinstance(node, ast.ImportFrom) and node.module and not node.level else [])
-        found += [m for m in modules if m.split(".")[0] in HEAVY_LIBRARIES and m not in found]
-    return found
+    from autograder import pysource
+    return [m for m in pysource.imports(path.read_text(), everywhere=everywhere)
+            if m.split(".")[0] in HEAVY_LIBRARIES]
 
 
 def check_libraries(name: str) -> tuple[str, ...]:

@@ -23,6 +23,10 @@ from typing import Any, Iterable, Iterator, Mapping
 
 import yaml
 
+#: libyaml's loader where PyYAML was built with it (4x faster; the same documents and line marks).
+_YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+from autograder import pysource
 from autograder.assignment import ASSIGNMENTS_DIR, KIT_ONLY, KIT_ROOT
 from autograder.limits import Limits
 
@@ -195,7 +199,7 @@ def load(path: Path | str = DEFAULT_PATH, *, code: Path | None = ASSIGNMENTS_DIR
     path = Path(path)
     try:
         text = path.read_text()
-        raw = yaml.safe_load(text)
+        raw = yaml.load(text, Loader=_YAML_LOADER)
         lines = key_lines(text)
     except (OSError, yaml.YAMLError) as exc:
         raise ConfigError(f"{path}: cannot read: {exc}") from None
@@ -216,7 +220,7 @@ def key_lines(text: str) -> dict[tuple, int]:
             for i, item in enumerate(node.value):
                 walk(item, (*path, i))
 
-    root = yaml.compose(text, Loader=yaml.SafeLoader)
+    root = yaml.compose(text, Loader=_YAML_LOADER)
     if root is not None:
         walk(root, ())
     return out
@@ -334,7 +338,7 @@ def threshold_reads(source: str) -> tuple[dict[str, list[int]], list[int]]:
     attribute called ``thresholds``."""
     names: dict[str, list[int]] = {}
     dynamic: list[int] = []
-    for node in ast.walk(ast.parse(source)):
+    for node in ast.walk(pysource.parse(source)):
         if isinstance(node, ast.Subscript) and _is_thresholds(node.value):
             key = node.slice
             if isinstance(key, ast.Constant) and isinstance(key.value, str):
@@ -404,7 +408,7 @@ def convention_names(source: str) -> dict[str, int]:
     """{name: line} of the Conventions a mistakes.py defines: ``Convention("name", ...)`` calls with a literal
     name (read from the code, so loading grading.yml imports nothing)."""
     names: dict[str, int] = {}
-    for node in ast.walk(ast.parse(source)):
+    for node in ast.walk(pysource.parse(source)):
         if isinstance(node, ast.Call) and isinstance(node.func, (ast.Name, ast.Attribute)) \
                 and (node.func.id if isinstance(node.func, ast.Name) else node.func.attr) == "Convention":
             first = node.args[0] if node.args else next((k.value for k in node.keywords if k.arg == "name"), None)

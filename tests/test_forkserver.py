@@ -329,3 +329,17 @@ def test_nothing_a_box_stores_in_its_uids_keyrings_outlives_it(tmp_path):
     found = eval(os.read(read, 1000).decode())
     os.close(read)
     assert all(k < 0 for k in found), f"uid {uid}'s keyrings still hold what the last box stored: {found}"
+
+
+def test_the_server_preloads_what_torch_would_import_at_a_boxs_first_optimizer():
+    """torch.optim imports torch._dynamo at the first optimizer it builds (1.2 s of CPU in every box otherwise): a
+    torch assignment's box needs it from the server, and a numpy-only assignment's does not."""
+    from autograder.assignment import LAZY_PARTS, libraries
+
+    probe = ("import sys, torch\nbefore = 'torch._dynamo' in sys.modules\n"
+             "torch.optim.SGD(torch.nn.Linear(2, 1).parameters(), lr=0.1)\n"
+             "print(before, 'torch._dynamo' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=120).stdout.split()
+    assert out == ["False", "True"], f"torch no longer imports torch._dynamo lazily ({out}): update LAZY_PARTS"
+    assert libraries("pytorch_basics")[-len(LAZY_PARTS["torch"]):] == LAZY_PARTS["torch"]
+    assert not set(libraries("linear_neuron")) & set(LAZY_PARTS["torch"])

@@ -281,6 +281,35 @@ def test_the_leak_scan_catches_a_planted_copy_of_backward_and_of_an_update_step(
     assert any("_grads computes" in p for p in find_leaks(zipped, RELEASE))
     assert not any("computes" in p for p in find_leaks(zipped, RELEASE, hidden_allowed=True))
 
+def test_the_leak_scan_probes_each_distinct_content_once_and_sees_every_change(tmp_path, monkeypatch):
+    """A release scans the same code several times (a folder, then its zip): one probe per distinct content, and
+    a changed file is probed again."""
+    runs = []
+    real_run = leakprobe.subprocess.run
+    def counted(cmd, *args, **kwargs):
+        if str(leakprobe.RUNNER) in cmd:  # (subprocess also serves the sandbox's own detection)
+            runs.append(cmd)
+        return real_run(cmd, *args, **kwargs)
+    monkeypatch.setattr(leakprobe.subprocess, "run", counted)
+    folder = tmp_path / "bundle" / "assignments" / "demo"
+    folder.mkdir(parents=True)
+    (tmp_path / "bundle" / "assignments" / "__init__.py").write_text("")
+    (folder / "__init__.py").write_text("")
+    (folder / "helpers.py").write_text(PLANTED)
+    first = implementation_problems(tmp_path / "bundle", RELEASE)
+    assert any("helpers._sig computes" in p for p in first) and len(runs) == 1
+    zipped = tmp_path / "bundle.zip"
+    with zipfile.ZipFile(zipped, "w") as zf:
+        for path in (tmp_path / "bundle").rglob("*.py"):
+            zf.write(path, path.relative_to(tmp_path / "bundle").as_posix())
+    findings = lambda problems: [p.split(": ", 1)[1] for p in problems]  # noqa: E731 (each names its folder)
+    assert findings(implementation_problems(zipped, RELEASE)) == findings(first) and len(runs) == 1
+    (folder / "helpers.py").write_text(PLANTED.replace("def _sig(", "def _sig_renamed("))
+    changed = implementation_problems(tmp_path / "bundle", RELEASE)
+    assert len(runs) == 2 and any("helpers._sig_renamed computes" in p for p in changed)
+    assert not any("helpers._sig computes" in p for p in changed)
+
+
 # -- the student bundle --------------------------------------------------------------------------------------------
 
 def test_student_bundle_and_zip_hold_no_reference_and_no_hidden_check(dist):
