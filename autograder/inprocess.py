@@ -7,6 +7,7 @@ Nothing isolates it: never use it for code you did not write. The sandbox keeps 
 """
 from __future__ import annotations
 
+import importlib
 import itertools
 import os
 import signal
@@ -87,6 +88,13 @@ class InProcessWorker:
             self._problem = MissingFile(f"{self.assignment}.py is missing from your submission: every check of "
                                         "this assignment scores 0")
             return
+        # What a forked box gets from the fork server (torch._dynamo among it), imported before any deadline is
+        # armed: an alarm inside a library's import would leave it half-initialised for every later check here.
+        for library in parts.libraries(self.assignment):
+            try:
+                importlib.import_module(library)
+            except Exception:  # the student's module says so when it imports it
+                pass
         sessions.install_entropy()
         _one_thread()
         session = sessions.Session(str(self.module_file), f"neurograde_student_{next(_names)}", self.assignment,

@@ -285,6 +285,7 @@ def test_the_leak_scan_probes_each_distinct_content_once_and_sees_every_change(t
     """A release scans the same code several times (a folder, then its zip): one probe per distinct content, and
     a changed file is probed again."""
     runs = []
+    monkeypatch.setattr(leakprobe, "_SCANNED", {})  # other tests of this process scanned the same code
     real_run = leakprobe.subprocess.run
     def counted(cmd, *args, **kwargs):
         if str(leakprobe.RUNNER) in cmd:  # (subprocess also serves the sandbox's own detection)
