@@ -39,3 +39,19 @@ def test_a_sandboxed_grading_judges_exactly_like_the_in_process_one(folder, tmp_
     in_process = [(r.name, r.score, r.max_score) for a in ASSIGNMENTS
                   for r in judge_in_process(KIT_ROOT / folder, a)]
     assert sandboxed == in_process, json.dumps([s for s in sandboxed if s not in in_process], indent=1)
+
+
+def test_an_in_process_start_up_is_not_the_first_checks_time(tmp_path):
+    """As in the sandbox, importing the libraries and the student's module does not count against the first
+    check's limit: a slow start on a loaded machine must not fail the reference."""
+    import time
+
+    from autograder.inprocess import InProcessWorker
+    from autograder.remote import Student
+
+    module = tmp_path / "linear_neuron.py"
+    module.write_text("import time\ntime.sleep(1.5)  # a slow start\n\ndef answer():\n    return 42\n")
+    worker = InProcessWorker("linear_neuron", module)
+    student = Student(worker, "x", time.monotonic() + 60).limit_to(1.0)
+    assert student.answer() == 42
+    assert worker.startup_seconds >= 1.5
