@@ -21,7 +21,7 @@ from autograder import assignment as parts
 from autograder import session as sessions
 from autograder import wire
 from autograder.limits import THREAD_ENV
-from autograder.sandbox import MissingFile, StudentError, StudentImportError, StudentTimeout
+from autograder.sandbox import MissingFile, StudentError, StudentImportError, StudentTimeout, timed_start_up
 
 _names = itertools.count()
 
@@ -62,13 +62,7 @@ class InProcessWorker:
 
     def request(self, message: dict, deadline: float) -> Any:
         if self._session is None and self._problem is None:
-            # Start-up (the libraries, the student's module) is not the check's time, as in the sandbox.
-            began = time.monotonic()
-            try:
-                self._start()
-            finally:
-                self.startup_seconds += time.monotonic() - began
-                deadline += time.monotonic() - began
+            deadline += timed_start_up(self, self._start)
         if self._problem is not None:
             raise self._problem.with_traceback(None)
         if time.monotonic() >= deadline:

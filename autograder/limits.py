@@ -14,6 +14,7 @@ import signal
 import stat
 import sys
 from dataclasses import dataclass
+from typing import Callable
 from pathlib import Path
 
 PR_SET_CHILD_SUBREAPER = 36
@@ -222,15 +223,23 @@ def clear_keyrings(uid: int) -> None:
     (found by a red-team attack on forked boxes, which share the host's user namespace)."""
     if os.geteuid() != 0 or _SYS_KEYCTL is None:
         return
+    def clear() -> None:
+        libc = ctypes.CDLL(None, use_errno=True)
+        for ring in (_KEY_SPEC_USER_KEYRING, _KEY_SPEC_USER_SESSION_KEYRING):
+            libc.syscall(_SYS_KEYCTL, _KEYCTL_CLEAR, ctypes.c_int(ring))
+    _as_uid(uid, clear)
+
+
+def _as_uid(uid: int, action: Callable[[], None]) -> None:
+    """Run ``action`` (system calls only) in a forked child that has become ``uid``, and wait for it: what only
+    the uid itself may do to its own processes and keyrings (root only)."""
     pid = os.fork()
     if pid == 0:  # the child: only system calls, then _exit
         try:
             os.setgroups([])
             os.setgid(uid)
             os.setuid(uid)
-            libc = ctypes.CDLL(None, use_errno=True)
-            for ring in (_KEY_SPEC_USER_KEYRING, _KEY_SPEC_USER_SESSION_KEYRING):
-                libc.syscall(_SYS_KEYCTL, _KEYCTL_CLEAR, ctypes.c_int(ring))
+            action()
         except BaseException:
             pass
         os._exit(0)
@@ -290,17 +299,7 @@ def sweep_uid(uid: int, rounds: int = 20) -> int:
     for n in range(rounds):
         if not _alive_of_uid(uid):
             return n
-        pid = os.fork()
-        if pid == 0:  # the child: only system calls, then _exit
-            try:
-                os.setgroups([])
-                os.setgid(uid)
-                os.setuid(uid)
-                os.kill(-1, signal.SIGKILL)
-            except BaseException:
-                pass
-            os._exit(0)
-        os.waitpid(pid, 0)
+        _as_uid(uid, lambda: os.kill(-1, signal.SIGKILL))
         _reap_orphans()
     return rounds
 

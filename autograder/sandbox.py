@@ -23,7 +23,7 @@ import tempfile
 import threading
 import time
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 from autograder import assignment as assignment_parts, cgroups, isolation, wire, zygote
 from autograder.limits import THREAD_ENV, Limits, UidLease, claim_uid, cpu_seconds_of_tree
@@ -308,12 +308,7 @@ class Worker:
             # check's frames per check, and pytest's failure report of every later check with it (quadratic).
             raise self._import_problem.with_traceback(None)
         if self._proc is None:
-            began = time.monotonic()
-            try:
-                self._start()
-            finally:
-                self.startup_seconds += time.monotonic() - began
-                deadline += time.monotonic() - began
+            deadline += timed_start_up(self, self._start)
         if time.monotonic() >= deadline:
             raise StudentTimeout("no time left for this check: an earlier call used up its time limit")
         self._expect_silence()
@@ -497,6 +492,18 @@ class _OutputDrain:
                 self.flooded = True
                 _kill_group(proc)
         stream.close()
+
+
+def timed_start_up(worker: Any, start: Callable[[], None]) -> float:
+    """Run ``start`` (a worker's start-up: the libraries, the student's module) and return its seconds, counted in
+    ``worker.startup_seconds``: start-up is never a check's time (the caller moves its deadline by as much)."""
+    began = time.monotonic()
+    try:
+        start()
+    finally:
+        spent = time.monotonic() - began
+        worker.startup_seconds += spent
+    return spent
 
 
 def _kill_group(proc: "subprocess.Popen | zygote.ForkedProcess") -> None:

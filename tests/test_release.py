@@ -257,12 +257,26 @@ class Replay:
 '''
 
 
-def test_the_leak_scan_catches_a_planted_copy_of_backward_and_of_an_update_step(tmp_path):
-    folder = tmp_path / "bundle" / "assignments" / "demo"
+def _planted_bundle(root: Path) -> Path:
+    """A bundle whose assignments.demo.helpers holds PLANTED; returns the module's folder."""
+    folder = root / "assignments" / "demo"
     folder.mkdir(parents=True)
-    (tmp_path / "bundle" / "assignments" / "__init__.py").write_text("")
+    (root / "assignments" / "__init__.py").write_text("")
     (folder / "__init__.py").write_text("")
     (folder / "helpers.py").write_text(PLANTED)
+    return folder
+
+
+def _zipped(root: Path, zipped: Path) -> Path:
+    """``root``'s Python files in a zip, at the same relative paths."""
+    with zipfile.ZipFile(zipped, "w") as zf:
+        for path in root.rglob("*.py"):
+            zf.write(path, path.relative_to(root).as_posix())
+    return zipped
+
+
+def test_the_leak_scan_catches_a_planted_copy_of_backward_and_of_an_update_step(tmp_path):
+    folder = _planted_bundle(tmp_path / "bundle")
     problems = implementation_problems(tmp_path / "bundle", RELEASE)
     text = "\n".join(problems)
     assert "assignments.demo.helpers._grads computes what backprop's exercise NeuralNetworkScratch.backward" in text
@@ -274,10 +288,7 @@ def test_the_leak_scan_catches_a_planted_copy_of_backward_and_of_an_update_step(
     for innocent in ("shape_of", "identity", "mean_target"):
         assert f"helpers.{innocent} " not in text, problems
     # the same module in a zip; and what only graders get is not probed
-    zipped = tmp_path / "bundle.zip"
-    with zipfile.ZipFile(zipped, "w") as zf:
-        for path in (tmp_path / "bundle").rglob("*.py"):
-            zf.write(path, path.relative_to(tmp_path / "bundle").as_posix())
+    zipped = _zipped(tmp_path / "bundle", tmp_path / "bundle.zip")
     assert any("_grads computes" in p for p in find_leaks(zipped, RELEASE))
     assert not any("computes" in p for p in find_leaks(zipped, RELEASE, hidden_allowed=True))
 
@@ -292,17 +303,10 @@ def test_the_leak_scan_probes_each_distinct_content_once_and_sees_every_change(t
             runs.append(cmd)
         return real_run(cmd, *args, **kwargs)
     monkeypatch.setattr(leakprobe.subprocess, "run", counted)
-    folder = tmp_path / "bundle" / "assignments" / "demo"
-    folder.mkdir(parents=True)
-    (tmp_path / "bundle" / "assignments" / "__init__.py").write_text("")
-    (folder / "__init__.py").write_text("")
-    (folder / "helpers.py").write_text(PLANTED)
+    folder = _planted_bundle(tmp_path / "bundle")
     first = implementation_problems(tmp_path / "bundle", RELEASE)
     assert any("helpers._sig computes" in p for p in first) and len(runs) == 1
-    zipped = tmp_path / "bundle.zip"
-    with zipfile.ZipFile(zipped, "w") as zf:
-        for path in (tmp_path / "bundle").rglob("*.py"):
-            zf.write(path, path.relative_to(tmp_path / "bundle").as_posix())
+    zipped = _zipped(tmp_path / "bundle", tmp_path / "bundle.zip")
     findings = lambda problems: [p.split(": ", 1)[1] for p in problems]  # noqa: E731 (each names its folder)
     assert findings(implementation_problems(zipped, RELEASE)) == findings(first) and len(runs) == 1
     (folder / "helpers.py").write_text(PLANTED.replace("def _sig(", "def _sig_renamed("))
