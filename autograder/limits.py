@@ -14,8 +14,9 @@ import signal
 import stat
 import sys
 from dataclasses import dataclass
-from typing import Callable
 from pathlib import Path
+
+from autograder import uidagent
 
 PR_SET_CHILD_SUBREAPER = 36
 #: One BLAS/OpenMP thread: the data are small, and sums come out in the same order on every run.
@@ -145,7 +146,8 @@ def kill_strays(keep: set[int] = frozenset()) -> int:
     zombies: set[int] = set()
     tree = _children_map(zombies)
     spared = set()
-    todo = list(keep)
+    agent = uidagent.agent_pid()  # the grader's own helper, not a stray
+    todo = [*keep, *([agent] if agent else [])]
     while todo:
         p = todo.pop()
         spared.add(p)
@@ -212,38 +214,20 @@ class UidLease:
             self._fd = -1
 
 
-#: keyctl(2)'s system call number where we know it; KEYCTL_CLEAR and the special ids of the uid's own keyrings.
-_SYS_KEYCTL = {"x86_64": 250, "aarch64": 219}.get(os.uname().machine)
-_KEYCTL_CLEAR, _KEY_SPEC_USER_KEYRING, _KEY_SPEC_USER_SESSION_KEYRING = 7, -4, -5
-
-
 def clear_keyrings(uid: int) -> None:
     """Empty ``uid``'s user and user-session keyrings (root only). They belong to the uid, not to a process, and
     outlive every box: without this, the next box given the same uid would read what the last one stored there
     (found by a red-team attack on forked boxes, which share the host's user namespace)."""
-    if os.geteuid() != 0 or _SYS_KEYCTL is None:
+    if os.geteuid() != 0:
         return
-    def clear() -> None:
-        libc = ctypes.CDLL(None, use_errno=True)
-        for ring in (_KEY_SPEC_USER_KEYRING, _KEY_SPEC_USER_SESSION_KEYRING):
-            libc.syscall(_SYS_KEYCTL, _KEYCTL_CLEAR, ctypes.c_int(ring))
-    _as_uid(uid, clear)
+    _as_uid(uid, "clear")
 
 
-def _as_uid(uid: int, action: Callable[[], None]) -> None:
-    """Run ``action`` (system calls only) in a forked child that has become ``uid``, and wait for it: what only
-    the uid itself may do to its own processes and keyrings (root only)."""
-    pid = os.fork()
-    if pid == 0:  # the child: only system calls, then _exit
-        try:
-            os.setgroups([])
-            os.setgid(uid)
-            os.setuid(uid)
-            action()
-        except BaseException:
-            pass
-        os._exit(0)
-    os.waitpid(pid, 0)
+def _as_uid(uid: int, action: str) -> None:
+    """Do ``action`` ("kill": SIGKILL every process of ``uid``; "clear": empty its keyrings) as ``uid`` itself,
+    what only the uid may do to its own processes and keyrings (root only): in a child of the small uid agent
+    (:mod:`autograder.uidagent`), not in a fork of this large process."""
+    uidagent.act_as(uid, action, UID_BASE, UID_COUNT)
 
 
 def _lock_dir() -> Path:
@@ -299,7 +283,7 @@ def sweep_uid(uid: int, rounds: int = 20) -> int:
     for n in range(rounds):
         if not _alive_of_uid(uid):
             return n
-        _as_uid(uid, lambda: os.kill(-1, signal.SIGKILL))
+        _as_uid(uid, "kill")
         _reap_orphans()
     return rounds
 
