@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from autograder import isolation, zygote
+from autograder import isolation, uidagent_main, zygote
 from autograder.assignment import part
 from autograder import limits as _limits
 from autograder.limits import Limits
@@ -313,18 +313,12 @@ def test_nothing_a_box_stores_in_its_uids_keyrings_outlives_it(tmp_path):
         worker.close()
     # What the next holder of the uid would see, looked at as that uid from the trusted side.
     read, write = os.pipe()
-    pid = os.fork()
-    if pid == 0:
-        try:
-            os.setgroups([])
-            os.setgid(uid)
-            os.setuid(uid)
-            namespace: dict = {}
-            exec(KEYS, namespace)
-            os.write(write, repr(namespace["find"](description)).encode())
-        finally:
-            os._exit(0)
-    os.waitpid(pid, 0)
+
+    def look() -> None:
+        namespace: dict = {}
+        exec(KEYS, namespace)
+        os.write(write, repr(namespace["find"](description)).encode())
+    uidagent_main.as_uid(uid, look)
     os.close(write)
     found = eval(os.read(read, 1000).decode())
     os.close(read)

@@ -79,3 +79,40 @@ def test_the_agent_ends_with_the_grader_that_started_it():
     while _alive(pid) and time.monotonic() < deadline:
         time.sleep(0.02)
     assert not _alive(pid), "the uid agent outlived its grader"
+
+
+REACH = r'''
+import os, signal, sys
+pid = int(sys.argv[1])
+found = []
+for how in ("write its input", "signal it", "read its memory"):
+    try:
+        if how == "write its input":
+            with open(f"/proc/{pid}/fd/0", "wb") as f:
+                f.write(b"kill 0\n")
+        elif how == "signal it":
+            os.kill(pid, signal.SIGKILL)
+        else:
+            open(f"/proc/{pid}/mem", "rb").close()
+        found.append(how)
+    except OSError:
+        pass
+print(found)
+'''
+
+
+@needs_root
+def test_student_code_running_as_a_sandbox_uid_cannot_reach_the_agent():
+    """Where boxes share the host's /proc (uid+rlimits, as in Gradescope's container), a student process knows the
+    agent's pid: it can neither feed the agent a request, nor signal it, nor read its memory."""
+    lease = limits.claim_uid()
+    assert lease is not None
+    running = uidagent.agent(limits.UID_BASE, limits.UID_COUNT)
+    try:
+        proc = subprocess.run([sys.executable, "-I", "-S", "-c", REACH, str(running.pid)], user=lease.uid,
+                              group=lease.uid, extra_groups=[], cwd="/", capture_output=True, text=True, timeout=30)
+        assert proc.returncode == 0, proc.stderr
+        assert proc.stdout.strip() == "[]", f"a sandbox uid reached the uid agent: {proc.stdout}"
+        assert _alive(running.pid) and running.act(lease.uid, "clear") == "ok"
+    finally:
+        lease.release()
