@@ -50,7 +50,6 @@ def main() -> int:
     base, count = int(sys.argv[1]), int(sys.argv[2])
     if base <= 0 or count <= 0:
         return 2
-    # ctypes is imported once here, so that no child pays for it.
     for line in sys.stdin.buffer:
         parts = line.split()
         answer = b"refused\n"

@@ -116,3 +116,18 @@ def test_student_code_running_as_a_sandbox_uid_cannot_reach_the_agent():
         assert _alive(running.pid) and running.act(lease.uid, "clear") == "ok"
     finally:
         lease.release()
+
+
+@needs_root
+def test_a_dead_agent_is_replaced():
+    first = uidagent.agent(limits.UID_BASE, limits.UID_COUNT)
+    os.kill(first.pid, 9)
+    deadline = time.monotonic() + 10
+    while _alive(first.pid) and time.monotonic() < deadline:
+        time.sleep(0.01)
+    lease = limits.claim_uid()  # clears the uid's keyrings: through a new agent
+    try:
+        second = uidagent.agent(limits.UID_BASE, limits.UID_COUNT)
+        assert second is not first and second.pid != first.pid and second.act(lease.uid, "clear") == "ok"
+    finally:
+        lease.release()
