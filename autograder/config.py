@@ -23,12 +23,12 @@ from typing import Any, Iterable, Iterator, Mapping
 
 import yaml
 
-#: libyaml's loader where PyYAML was built with it (4x faster; the same documents and line marks).
-_YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-
 from autograder import pysource
 from autograder.assignment import ASSIGNMENTS_DIR, KIT_ONLY, KIT_ROOT
 from autograder.limits import Limits
+
+#: libyaml's loader where PyYAML was built with it (4x faster; the same documents and line marks).
+_YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 DEFAULT_PATH = KIT_ROOT / "grading.yml"
 VISIBILITIES = ("visible", "hidden", "after_due_date", "after_published")
