@@ -124,24 +124,73 @@ def submission(tmp_path: Path):
     return make
 
 
-@pytest.fixture(scope="session")
-def warm_grader(tmp_path_factory):
-    """Grade many submissions with hidden checks through one warm ``grade-server`` (grade-all's own graders): the
-    grader's start-up is paid once per test worker, every grading still starts fresh sandboxed workers."""
-    from autograder import config as cfg
-    from autograder.bulk import GradingServer
+class WarmGrader:
+    """Grades through one long-lived grader process (:mod:`tests.warm_server`) per test worker: the grading of
+    ``python -m autograder grade`` (the same :func:`autograder.grader.grade`, sandbox and fork server) without
+    paying the grader's start-up and imports again at every grading. Every grading still starts fresh sandboxed
+    workers for the submission's code, and the grader kills what they leave before it answers. Tests of the
+    command line itself (its output, exit codes, the attacks of issue 11) use :func:`run_grader`."""
 
-    folder = tmp_path_factory.mktemp("warm-grader")
-    server = GradingServer(0, cfg.DEFAULT_PATH, folder / "grader.log")
-    count = 0
+    def __init__(self) -> None:
+        self._proc: subprocess.Popen | None = None
+        self._folder: Path | None = None
 
-    def grade(submission: Path, timeout: float = 600) -> dict:
-        nonlocal count
-        count += 1
-        results = folder / f"results-{count}.json"
-        status = server.grade(Path(submission), results, timeout)
-        assert status == "ok", f"the grader ended with {status}: {(folder / 'grader.log').read_text()[-3000:]}"
+    def _start(self) -> None:
+        import tempfile
+
+        self._folder = Path(tempfile.mkdtemp(prefix="ng-warm-grader-"))
+        with open(self._folder / "grader.log", "ab") as log:
+            self._proc = subprocess.Popen([sys.executable, "-m", "tests.warm_server"], cwd=KIT_ROOT,
+                                          stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=log,
+                                          start_new_session=True)
+
+    def grade(self, submission: Path, *assignments: str, hidden: bool = True, results: Path | None = None,
+              config: Path | None = None, only: list[str] | None = None, timeout: float = 300) -> dict:
+        """results.json of grading ``submission`` (``assignments``, default all; ``only``: these check ids)."""
+        import select
+
+        if self._proc is None or self._proc.poll() is not None:
+            self.close()
+            self._start()
+        results = results or Path(submission).parent / f"results-{Path(submission).name}.json"
+        request = {"submission": str(submission), "results": str(results), "assignments": list(assignments),
+                   "hidden": hidden, "config": None if config is None else str(config), "only": only}
+        proc = self._proc
+        proc.stdin.write(json.dumps(request).encode() + b"\n")
+        proc.stdin.flush()
+        ready, _, _ = select.select([proc.stdout], [], [], timeout)
+        if not (ready and proc.stdout.readline()):
+            log = (self._folder / "grader.log").read_text(errors="replace")[-3000:]
+            self.close()
+            raise AssertionError(f"the warm grader {'died' if ready else 'timed out'}:\n{log}")
         return json.loads(results.read_text())
 
-    yield grade
-    server.close()
+    def close(self) -> None:
+        import shutil
+        import signal
+
+        proc, self._proc = self._proc, None
+        if proc is not None:
+            try:
+                os.killpg(proc.pid, signal.SIGKILL)
+            except (ProcessLookupError, PermissionError):
+                pass
+            proc.wait()
+            proc.stdin.close()
+            proc.stdout.close()
+        if self._folder is not None:
+            shutil.rmtree(self._folder, ignore_errors=True)
+            self._folder = None
+
+
+#: This test worker's warm grader, started by its first grading.
+WARM = WarmGrader()
+
+
+def grade_warm(submission: Path, *assignments: str, **options) -> dict:
+    """:meth:`WarmGrader.grade` on this test worker's warm grader."""
+    return WARM.grade(submission, *assignments, **options)
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    WARM.close()

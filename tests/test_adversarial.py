@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import KIT_ROOT, run_grader, score_by_exercise
+from tests.conftest import KIT_ROOT, grade_warm, run_grader, score_by_exercise
 from tests.test_engine import FAST_LIMITS, NEIGHBOUR, VICTIM, assert_neighbour_full, reference, validate
 from tests.test_engine import fast_config  # noqa: F401  (fixture)
 
@@ -170,12 +170,22 @@ def kit_data_guard():
             f.write_bytes(content)
 
 
+@pytest.fixture(scope="module")
+def baseline(fast_config, tmp_path_factory) -> dict:
+    """What the attacked file scores without its attack (the same for every attack): graded once, by the test
+    worker's warm grader; each attack goes through the real CLI."""
+    folder = tmp_path_factory.mktemp("baseline")
+    for name, text in {VICTIM: reference(VICTIM) + BASELINE, NEIGHBOUR: reference(NEIGHBOUR)}.items():
+        (folder / f"{name}.py").write_text(text)
+    return grade_warm(folder, VICTIM, NEIGHBOUR, results=folder.parent / "baseline.json", config=fast_config)
+
+
 @pytest.mark.parametrize("attack", ATTACKS.values(), ids=ATTACKS.keys())
-def test_attack_gains_nothing_and_breaks_nothing(attack, submission, fast_config, kit_data_guard, tmp_path):
+def test_attack_gains_nothing_and_breaks_nothing(attack, submission, fast_config, baseline, kit_data_guard,
+                                                 tmp_path):
     marker = f"ngatk{secrets.token_hex(4)}"
     attack = attack.replace("MARKER", marker)
     files = {f"{VICTIM}.py": reference(VICTIM) + attack, f"{NEIGHBOUR}.py": reference(NEIGHBOUR)}
-    baseline_files = {f"{VICTIM}.py": reference(VICTIM) + BASELINE, f"{NEIGHBOUR}.py": reference(NEIGHBOUR)}
     before = _digests()
     results = tmp_path / "results.json"
     start = time.monotonic()
@@ -188,8 +198,6 @@ def test_attack_gains_nothing_and_breaks_nothing(attack, submission, fast_config
     seconds = time.monotonic() - start
     validate(doc)
     assert seconds < FAST_LIMITS["time_limit"] + 60
-    baseline, _ = run_grader(submission(baseline_files, "baseline"), VICTIM, NEIGHBOUR,
-                             results=tmp_path / "baseline.json", extra=("--config", str(fast_config)))
     assert doc["score"] <= baseline["score"], "the attack gained points"
     attacked, top = score_by_exercise(doc, VICTIM)["ex1"]
     assert attacked <= score_by_exercise(baseline, VICTIM)["ex1"][0] < top

@@ -14,7 +14,7 @@ from autograder.config import assignment_names
 
 ASSIGNMENTS = assignment_names()
 from autograder.zoo import REFERENCE_DIR
-from tests.conftest import KIT_ROOT, run_grader
+from tests.conftest import KIT_ROOT, grade_warm
 
 #: Mistakes in this many different exercises go into the wrong submission whose two gradings are compared.
 EXERCISES_WITH_A_MISTAKE = 4
@@ -36,7 +36,7 @@ def several_mistakes(assignment: str) -> str:
 
 @pytest.mark.parametrize("assignment", ASSIGNMENTS)
 def test_stub_scores_zero_with_not_implemented_messages(assignment: str, tmp_path: Path):
-    doc, _ = run_grader(KIT_ROOT / "student_template", assignment, results=tmp_path / "stub.json")
+    doc = grade_warm(KIT_ROOT / "student_template", assignment, results=tmp_path / "stub.json")
     assert doc["score"] == 0
     assert len(doc["tests"]) == len(list(cfg.load().assignments[assignment].checks()))
     for test in doc["tests"]:
@@ -46,8 +46,8 @@ def test_stub_scores_zero_with_not_implemented_messages(assignment: str, tmp_pat
 @pytest.mark.parametrize("assignment", ASSIGNMENTS)
 def test_a_wrong_submission_grades_identically_twice(assignment: str, submission):
     folder = submission({f"{assignment}.py": several_mistakes(assignment)})
-    first, _ = run_grader(folder, assignment)
-    second, _ = run_grader(folder, assignment)
+    first = grade_warm(folder, assignment, results=folder.parent / "first.json")
+    second = grade_warm(folder, assignment, results=folder.parent / "second.json")
     lost = {t["tags"][1] for t in first["tests"] if t["score"] < t["max_score"]}
     assert len(lost) >= EXERCISES_WITH_A_MISTAKE - 1, f"the mistakes cost points only in {sorted(lost)}"
     assert [(t["name"], t["score"], t["output"]) for t in first["tests"]] == \

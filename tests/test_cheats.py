@@ -9,15 +9,12 @@ repeated gradings (the timing, an unseeded generator and the noise measurement v
 from __future__ import annotations
 
 import importlib
-import json
-import subprocess
-import sys
 from dataclasses import dataclass, field
 
 import pytest
 
 from autograder.zoo import build_source
-from tests.conftest import KIT_ROOT
+from tests.conftest import KIT_ROOT, grade_warm
 
 VECTORISED = "test_forward_1d_is_vectorised"
 NO_LEAK = "test_train_house_model_learns_the_same_model_whatever_the_test_set"
@@ -182,33 +179,18 @@ def _honest() -> list:
     return pairs
 
 
-#: Repeated gradings in one grader process, as tests/test_determinism.py does: the grader's own start-up is paid
-#: once, every grading still starts fresh sandboxed workers for the student's code.
-REPEAT_SCRIPT = """
-import json, sys
-from pathlib import Path
-from autograder import config as cfg
-from autograder.grader import grade
-config = cfg.load()
-guarded = set(json.loads(sys.argv[3]))  # only these checks run
-for _ in range(int(sys.argv[1])):
-    run = grade(Path(sys.argv[2]), sys.argv[4:], with_hidden=True, config=config, only=lambda c: c.id in guarded)
-    print(json.dumps({r.check_id: [r.score, r.max_score, r.output] for r in run.results}), flush=True)
-"""
-
-
 def _source(assignment: str, variant) -> str:
     return (KIT_ROOT / "reference" / f"{assignment}.py").read_text() if variant is None else (
         build_source(assignment, variant))
 
 
 def _graded(folder, assignments: list[str], checks: list[str], repeats: int) -> list[dict]:
-    """``repeats`` sandboxed gradings of ``checks`` only: [{check id: [score, max, output]}] per grading."""
-    proc = subprocess.run([sys.executable, "-c", REPEAT_SCRIPT, str(repeats), str(folder), json.dumps(checks),
-                           *assignments], cwd=KIT_ROOT, capture_output=True, text=True, timeout=900)
-    assert proc.returncode == 0, proc.stderr[-3000:]
-    runs = [json.loads(line) for line in proc.stdout.splitlines() if line.startswith("{")]
-    assert len(runs) == repeats
+    """``repeats`` sandboxed gradings of ``checks`` only, by this test worker's warm grader (the grader's start-up
+    is paid once, every grading still starts fresh sandboxed workers): [{check id: [score, max, output]}] each."""
+    runs = []
+    for run in range(repeats):
+        doc = grade_warm(folder, *assignments, only=checks, results=folder.parent / f"results-{run}.json")
+        runs.append({t["extra_data"]["check_id"]: [t["score"], t["max_score"], t["output"]] for t in doc["tests"]})
     assert all(set(run) == set(checks) for run in runs), runs
     return runs
 

@@ -12,7 +12,7 @@ import json
 import pytest
 
 from autograder.config import assignment_names
-from tests.conftest import KIT_ROOT, judge_in_process, run_grader
+from tests.conftest import KIT_ROOT, grade_warm, judge_in_process
 
 ASSIGNMENTS = assignment_names()
 REPEATS = 20  # the issues' acceptance bar
@@ -34,7 +34,7 @@ def test_reference_scores_full_marks_identically_over_repeated_gradings(assignme
 
 @pytest.mark.parametrize("folder", ["reference", "student_template"])
 def test_a_sandboxed_grading_judges_exactly_like_the_in_process_one(folder, tmp_path):
-    doc, _ = run_grader(KIT_ROOT / folder, results=tmp_path / "results.json")
+    doc = grade_warm(KIT_ROOT / folder, results=tmp_path / "results.json")
     sandboxed = [(t["name"], t["score"], t["max_score"]) for t in doc["tests"]]
     in_process = [(r.name, r.score, r.max_score) for a in ASSIGNMENTS
                   for r in judge_in_process(KIT_ROOT / folder, a)]

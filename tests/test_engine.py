@@ -13,7 +13,7 @@ import pytest
 import yaml
 
 from autograder import config as cfg
-from tests.conftest import KIT_ROOT, run_grader, score_by_exercise
+from tests.conftest import KIT_ROOT, grade_warm, run_grader, score_by_exercise
 
 SCHEMA = json.loads((KIT_ROOT / "autograder" / "results.schema.json").read_text())
 REFERENCE = KIT_ROOT / "reference"
@@ -42,13 +42,20 @@ def fast_config(tmp_path_factory) -> Path:
     return path
 
 
-def grade_hostile(submission, fast_config: Path, victim_source: str, name: str = "sub", **extra_files: str):
+def grade_hostile(submission, fast_config: Path, victim_source: str, name: str = "sub", *, honest: bool = False,
+                  **extra_files: str) -> tuple[dict, float]:
+    """(results.json, seconds) of grading the victim beside the reference neighbour with short limits: through the
+    real CLI (issue 11: every attack the kit resisted is graded by `grade`), or for an ``honest`` baseline by the
+    test worker's warm grader (the same grading without the start-up)."""
     files = {f"{VICTIM}.py": victim_source, f"{NEIGHBOUR}.py": reference(NEIGHBOUR), **extra_files}
     folder = submission(files, name)
     start = time.monotonic()
-    doc, proc = run_grader(folder, VICTIM, NEIGHBOUR, extra=("--config", str(fast_config)))
+    if honest:
+        doc = grade_warm(folder, VICTIM, NEIGHBOUR, config=fast_config)
+    else:
+        doc, _ = run_grader(folder, VICTIM, NEIGHBOUR, extra=("--config", str(fast_config)))
     validate(doc)
-    return doc, proc, time.monotonic() - start
+    return doc, time.monotonic() - start
 
 
 def victim_tests(doc: dict, exercise: str | None = None) -> list[dict]:
@@ -77,7 +84,7 @@ def assert_all_zero_saying(tests: list[dict], text: str) -> None:
     ("\nfor _ in range(60):\n    print('x' * 1_000_000)\n", "printed more than"),
 ], ids=["syntax-error", "raise-at-import", "sys-exit-at-import", "loop-at-import", "flood-at-import"])
 def test_module_that_cannot_import_scores_zero_and_spares_other_assignments(submission, fast_config, tail, says):
-    doc, _, seconds = grade_hostile(submission, fast_config, reference(VICTIM) + tail)
+    doc, seconds = grade_hostile(submission, fast_config, reference(VICTIM) + tail)
     assert_all_zero_saying(victim_tests(doc), says)
     assert_all_zero_saying(victim_tests(doc), "could not be imported")
     assert_neighbour_full(doc)
@@ -96,7 +103,7 @@ HOSTILE_GRADIENT = {
 @pytest.mark.parametrize("body, says", HOSTILE_GRADIENT.values(), ids=HOSTILE_GRADIENT.keys())
 def test_function_that_dies_hangs_or_floods_fails_only_its_own_checks(submission, fast_config, body, says):
     source = reference(VICTIM) + f"\n\ndef gradient_1d(x, y, a, b):\n    {body}\n"
-    doc, _, seconds = grade_hostile(submission, fast_config, source)
+    doc, seconds = grade_hostile(submission, fast_config, source)
     assert_all_zero_saying(victim_tests(doc, "ex1"), says)
     others = [t for t in victim_tests(doc) if t["tags"][1] != "ex1"]
     lost = [t["name"] for t in others if t["score"] < t["max_score"]]
@@ -120,16 +127,16 @@ def gradient_1d(x, y, a, b):
 
 
 def test_monkeypatching_numpy_and_pytest_at_import_gains_nothing(submission, fast_config):
-    plain, _, _ = grade_hostile(submission, fast_config,
-                                reference(VICTIM) + "\ndef gradient_1d(x, y, a, b):\n    return 0.0, 0.0\n")
-    patched, _, _ = grade_hostile(submission, fast_config, reference(VICTIM) + PATCHES, "patched")
+    plain, _ = grade_hostile(submission, fast_config,
+                             reference(VICTIM) + "\ndef gradient_1d(x, y, a, b):\n    return 0.0, 0.0\n", honest=True)
+    patched, _ = grade_hostile(submission, fast_config, reference(VICTIM) + PATCHES, "patched")
     score, top = score_by_exercise(patched, VICTIM)["ex1"]
     assert score < top
     assert patched["score"] == plain["score"]
 
 
 def test_extra_files_beside_the_submission_change_nothing(submission, fast_config):
-    honest, _, _ = grade_hostile(submission, fast_config, reference(VICTIM))
+    honest, _ = grade_hostile(submission, fast_config, reference(VICTIM), honest=True)
     extras = {
         "conftest.py": "import pytest\n@pytest.hookimpl(hookwrapper=True)\n"
                        "def pytest_runtest_makereport(item, call):\n    raise SystemExit('hijacked')\n",
@@ -137,7 +144,7 @@ def test_extra_files_beside_the_submission_change_nothing(submission, fast_confi
         "sitecustomize.py": "import os; os._exit(9)\n",
         "pytest.ini": "[pytest]\naddopts = --collect-only\n",
     }
-    tampered, _, _ = grade_hostile(submission, fast_config, reference(VICTIM), "tampered", **extras)
+    tampered, _ = grade_hostile(submission, fast_config, reference(VICTIM), "tampered", **extras)
     assert [t["score"] for t in tampered["tests"]] == [t["score"] for t in honest["tests"]]
     assert tampered["score"] == honest["score"]
 
@@ -146,7 +153,7 @@ def test_extra_files_beside_the_submission_change_nothing(submission, fast_confi
 
 def test_missing_file_still_yields_all_its_tests_with_zero(submission):
     folder = submission({f"{NEIGHBOUR}.py": reference(NEIGHBOUR)})
-    doc, _ = run_grader(folder, VICTIM, NEIGHBOUR)
+    doc = grade_warm(folder, VICTIM, NEIGHBOUR)
     validate(doc)
     config = cfg.load()
     assert len(victim_tests(doc)) == len(list(config.assignments[VICTIM].checks()))
@@ -183,5 +190,5 @@ def test_reference_gets_full_marks_with_hidden_checks(tmp_path):
 
 
 def test_visible_grading_runs_no_hidden_check(tmp_path):
-    doc, _ = run_grader(REFERENCE, VICTIM, hidden=False, results=tmp_path / "r.json")
+    doc = grade_warm(REFERENCE, VICTIM, hidden=False, results=tmp_path / "r.json")
     assert doc["tests"] and all(t["visibility"] == "visible" for t in doc["tests"])
