@@ -15,10 +15,15 @@ from pathlib import Path
 
 
 def main() -> int:
+    from autograder import assignment as parts
     from autograder import config as cfg
+    from autograder import zygote
     from autograder.grader import grade
     from autograder.results import to_gradescope, write_json
 
+    # The fork server keeps the libraries it started with: start it with every assignment's, as grade-all's graders
+    # do, or a test of pytorch_basics after one of linear_neuron would import torch in each of its boxes.
+    zygote.ForkServer.want(tuple(m for a in cfg.assignment_names() for m in parts.libraries(a)))
     for line in sys.stdin:
         request = json.loads(line)
         # Loaded at every request: a test may write a config of its own (shorter limits) under any path.
