@@ -11,12 +11,28 @@ import zipfile
 from pathlib import Path
 
 import pytest
+import yaml
 
 from autograder.bulk import find_submissions
 from tests.conftest import KIT_ROOT, grader_snapshot, run_grader, score_by_exercise
 from tests.test_adversarial import ATTACKS
 from tests.test_engine import VICTIM, reference
-from tests.test_engine import fast_config  # noqa: F401  (fixture)
+from tests.test_engine import FAST_LIMITS
+
+#: The class's course: the attacked assignment with short limits, and one the students did not hand in (its
+#: columns must still be in the gradebook). Not torch's assignments: each grader slot would import torch twice
+#: (its checks' side and its fork server) for files nobody submitted.
+COURSE = (VICTIM, "perceptron_adaline")
+
+
+@pytest.fixture(scope="module")
+def course_config(tmp_path_factory) -> Path:
+    raw = yaml.safe_load((KIT_ROOT / "grading.yml").read_text())
+    raw["assignments"] = {name: raw["assignments"][name] for name in COURSE}
+    raw["assignments"][VICTIM].update(FAST_LIMITS)
+    path = tmp_path_factory.mktemp("course") / "grading.yml"
+    path.write_text(yaml.safe_dump(raw))
+    return path
 
 
 @pytest.fixture(scope="module")
@@ -57,12 +73,14 @@ def _grade_all(source: Path, out: Path, config: Path, kit: Path, *extra: str) ->
     return proc
 
 
-def test_a_class_grades_and_the_gradebook_matches_each_results_file(tmp_path, fast_config, kit):
+def test_a_class_grades_and_the_gradebook_matches_each_results_file(tmp_path, course_config, kit):
     source = _class_folder(tmp_path / "class")
     out = tmp_path / "out" / "gradebook.csv"
-    proc = _grade_all(source, out, fast_config, kit)
+    proc = _grade_all(source, out, course_config, kit)
     rows = list(csv.DictReader(out.open()))
     assert len(rows) == CLASS_SIZE
+    not_handed_in = [k for k in rows[0] if k.startswith(f"{COURSE[1]}/")]
+    assert not_handed_in and all(float(r[k]) == 0 for r in rows for k in not_handed_in), rows[0]
     by_student = {r["student"]: r for r in rows}
     for student, row in by_student.items():
         doc = json.loads((out.parent / "students" / student / "results.json").read_text())
@@ -85,14 +103,14 @@ def test_a_class_grades_and_the_gradebook_matches_each_results_file(tmp_path, fa
     # Graded in a class (warm graders, boxes forked one after another) exactly as graded alone.
     for student in ("student00", "student02", "attacker"):
         alone, _ = run_grader(source / student, VICTIM, results=tmp_path / f"alone-{student}.json",
-                              extra=("--config", str(fast_config)))
+                              extra=("--config", str(course_config)))
         kept = json.loads((out.parent / "students" / student / "results.json").read_text())
         assert {t["name"]: t["score"] for t in kept["tests"] if t["tags"][0] == VICTIM} == \
             {t["name"]: t["score"] for t in alone["tests"]}, student
 
     # A second run regrades nothing that did not change; a changed file is regraded.
     (source / "student01" / f"{VICTIM}.py").write_text(reference(VICTIM))
-    _grade_all(source, out, fast_config, kit)
+    _grade_all(source, out, course_config, kit)
     again = {r["student"]: r for r in csv.DictReader(out.open())}
     assert again["student02"]["status"] == "ok (unchanged)"
     assert again["student01"]["status"] == "ok" and float(again["student01"]["total"]) > 0

@@ -243,13 +243,22 @@ def _stub_functions() -> set[tuple[str, str]]:
     return found
 
 
-def test_stub_grading_shows_one_line_per_unimplemented_function_and_the_same_points(tmp_path):
-    results = tmp_path / "stub.json"
+@pytest.fixture(scope="module")
+def stub_grading(tmp_path_factory) -> tuple[dict, subprocess.CompletedProcess, Path]:
+    """`make grade` on the untouched stubs, as a student first runs it (visible checks, with the HTML report):
+    (results.json, the process, the report)."""
+    results = tmp_path_factory.mktemp("stub-grading") / "results.json"
     proc = subprocess.run([sys.executable, "-m", "autograder", "grade", "--submission", "student_template",
-                           "--no-report", "--results", str(results)], cwd=KIT_ROOT, capture_output=True, text=True,
+                           "--results", str(results)], cwd=KIT_ROOT, capture_output=True, text=True,
                           timeout=600, env={**os.environ, "PYTHONPATH": str(KIT_ROOT)})
     assert proc.returncode == 0, proc.stderr
-    doc = json.loads(results.read_text())
+    report = results.parent / "report.html"
+    assert proc.stdout.strip().splitlines()[-1].endswith(str(report)) and report.is_file(), proc.stdout[-500:]
+    return json.loads(results.read_text()), proc, report
+
+
+def test_stub_grading_shows_one_line_per_unimplemented_function_and_the_same_points(stub_grading):
+    doc, proc, _ = stub_grading
     back = from_gradescope(doc)
     assert doc["score"] == 0 and all(not r.passed and r.failure.kind == "not_implemented" for r in back)
     reached = {(r.failure.where.split(":")[0].split(",")[0], r.failure.function, r.failure.seen) for r in back}
@@ -430,8 +439,8 @@ def test_reference_report_shows_every_plot_and_is_fast(browser, tmp_path):
     assert seconds < REPORT_SECONDS_BOUND, f"the report took {seconds:.1f} s on top of grading"
 
 
-def test_stub_report_shows_messages_instead_of_plots(browser, tmp_path):
-    doc, _, report = grade_with_report(KIT_ROOT / "student_template", tmp_path)
+def test_stub_report_shows_messages_instead_of_plots(browser, stub_grading):
+    doc, _, report = stub_grading
     assert doc["score"] == 0
     facts = browser.open(report)
     assert_images_loaded(facts)
