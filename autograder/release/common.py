@@ -10,11 +10,13 @@ from __future__ import annotations
 
 import ast
 import copy
+import functools
 import io
 import json
 import re
 import shutil
 import stat
+import types
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -407,12 +409,19 @@ def reference_fingerprints(reference: str) -> list[tuple[str, ...]]:
     return prints
 
 
-def _bodies(source: str) -> dict[str, set[str]]:
+def _bodies(source: str) -> Mapping[str, frozenset[str]]:
     """{function or method name: ast dumps of its bodies} of a Python source (empty when it does not parse)."""
+    return _bodies_of(source)
+
+
+@functools.lru_cache(maxsize=8192)
+def _bodies_of(source: str) -> Mapping[str, frozenset[str]]:
+    # Cached by text: a release scans the same engine files in every target and zip (about 2,600 parses of ~250
+    # distinct texts), and parsing and dumping them was a third of `make release`.
     try:
         tree = ast.parse(source)
     except SyntaxError:
-        return {}
+        return types.MappingProxyType({})
     out: dict[str, set[str]] = {}
     for node in ast.walk(tree):
         if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
@@ -420,7 +429,7 @@ def _bodies(source: str) -> dict[str, set[str]]:
             if body and isinstance(body[0], ast.Expr) and isinstance(getattr(body[0], "value", None), ast.Constant):
                 body = body[1:]  # the docstring is public: stubs keep it
             out.setdefault(node.name, set()).add(ast.dump(ast.Module(body=body, type_ignores=[])))
-    return out
+    return types.MappingProxyType({name: frozenset(found) for name, found in out.items()})
 
 
 def shipped_texts(path: Path) -> Iterator[tuple[str, str]]:
@@ -462,9 +471,16 @@ class _LeakIndex:
 
 
 def _leak_index(release: Release) -> _LeakIndex:
+    """What a shipped text is compared with, from the release's references and checks (as they are now: the key
+    holds their texts, so an edited file is indexed again)."""
+    return _leak_index_of(tuple((a, release.reference(a), release.checks_file(a).read_text(),
+                                 tuple(release.hidden_ids(a))) for a in release.assignments))
+
+
+@functools.lru_cache(maxsize=8)
+def _leak_index_of(sources: tuple[tuple[str, str, str, tuple[str, ...]], ...]) -> _LeakIndex:
     fingerprints, ref_bodies, hidden = {}, {}, {}
-    for a in release.assignments:
-        reference = release.reference(a)
+    for a, reference, source, hidden_ids in sources:
         for fp in reference_fingerprints(reference):
             fingerprints[fp] = a
         markers = [n for n, line in enumerate(reference.splitlines(), start=1) if BEGIN.match(line)]
@@ -474,13 +490,12 @@ def _leak_index(release: Release) -> _LeakIndex:
         for name, bodies in _bodies(reference).items():
             if name in solved:
                 ref_bodies.setdefault(name, set()).update(bodies)
-        source = release.checks_file(a).read_text()
         bodies = _bodies(source)
         docs = {n.name: (ast.get_docstring(n) or "").strip() for n in ast.parse(source).body
                 if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef))}
-        for cid in release.hidden_ids(a):
+        for cid in hidden_ids:
             title = docs.get(cid, "").splitlines()[:1]
-            hidden[cid] = (title[0] if title else "", bodies.get(cid, set()))
+            hidden[cid] = (title[0] if title else "", bodies.get(cid, frozenset()))
     return _LeakIndex(fingerprints, ref_bodies, hidden)
 
 
