@@ -276,21 +276,27 @@ class GradingServer:
     def close(self) -> None:
         proc, self._proc = self._proc, None
         if proc is not None:
-            try:
-                os.killpg(proc.pid, signal.SIGKILL)
-            except (ProcessLookupError, PermissionError):
-                pass
-            try:
-                proc.wait()
-            except ChildProcessError:
-                pass
-            for stream in (proc.stdin, proc.stdout):
-                try:
-                    stream.close()
-                except OSError:
-                    pass
+            stop_session(proc)
             with _PROCS:
                 _KNOWN.discard(proc.pid)
+
+
+def stop_session(proc: subprocess.Popen) -> None:
+    """Kill ``proc``'s process group (a grader started with ``start_new_session``), reap it, close its pipes."""
+    try:
+        os.killpg(proc.pid, signal.SIGKILL)
+    except (ProcessLookupError, PermissionError):
+        pass
+    try:
+        proc.wait()
+    except ChildProcessError:
+        pass
+    for stream in (proc.stdin, proc.stdout):
+        try:
+            if stream is not None:
+                stream.close()
+        except OSError:
+            pass
 
 
 def serve(config_path: Path) -> int:

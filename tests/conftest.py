@@ -167,17 +167,12 @@ class WarmGrader:
 
     def close(self) -> None:
         import shutil
-        import signal
+
+        from autograder.bulk import stop_session
 
         proc, self._proc = self._proc, None
         if proc is not None:
-            try:
-                os.killpg(proc.pid, signal.SIGKILL)
-            except (ProcessLookupError, PermissionError):
-                pass
-            proc.wait()
-            proc.stdin.close()
-            proc.stdout.close()
+            stop_session(proc)
         if self._folder is not None:
             shutil.rmtree(self._folder, ignore_errors=True)
             self._folder = None

@@ -1,5 +1,7 @@
 """Deliberate attacks on the grader: each one leaves a valid results.json written in time, gains no points,
-leaves other assignments and the kit's data untouched, and leaves no process behind."""
+leaves other assignments and the kit's data untouched, and leaves no process behind. Each attack is graded by the
+real CLI (`python -m autograder grade`); the honest baseline it is compared with, by the test worker's warm grader
+(:class:`tests.conftest.WarmGrader`, the same grading)."""
 from __future__ import annotations
 
 import hashlib

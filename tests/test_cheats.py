@@ -5,6 +5,7 @@ scaler saw, predictions of whatever fit_cubic returned). Each submission below i
 replaced by a cheat that imitates the behaviour the check looks for; each must lose that check's points and gain
 nothing. The reference and every honest alternative of the bug zoo must keep full marks on these checks, in
 repeated gradings (the timing, an unseeded generator and the noise measurement vary from run to run).
+Every grading is sandboxed, by the test worker's warm grader (:class:`tests.conftest.WarmGrader`).
 """
 from __future__ import annotations
 

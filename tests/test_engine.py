@@ -1,5 +1,7 @@
 """The grading engine end to end, with the real checks: broken and hostile submissions cannot break grading,
-gain points, or touch other assignments."""
+gain points, or touch other assignments. Hostile submissions go through the real CLI; honest baselines and the
+gradings that are not about the command line, through the test worker's warm grader (the same sandboxed grading
+without the start-up: :class:`tests.conftest.WarmGrader`)."""
 from __future__ import annotations
 
 import json
