@@ -252,9 +252,7 @@ def stub_grading(tmp_path_factory) -> tuple[dict, subprocess.CompletedProcess, P
                            "--results", str(results)], cwd=KIT_ROOT, capture_output=True, text=True,
                           timeout=600, env={**os.environ, "PYTHONPATH": str(KIT_ROOT)})
     assert proc.returncode == 0, proc.stderr
-    report = results.parent / "report.html"
-    assert proc.stdout.strip().splitlines()[-1].endswith(str(report)) and report.is_file(), proc.stdout[-500:]
-    return json.loads(results.read_text()), proc, report
+    return json.loads(results.read_text()), proc, report_of(proc, results)
 
 
 def test_stub_grading_shows_one_line_per_unimplemented_function_and_the_same_points(stub_grading):
@@ -375,13 +373,18 @@ def configured() -> list[str]:
     return list(cfg.load().assignments)
 
 
-def grade_with_report(folder: Path, out: Path) -> tuple[dict, subprocess.CompletedProcess, Path]:
-    doc, proc = run_grader(folder, results=out / "results.json", timeout=600, report=True)
-    report = out / "report.html"
+def report_of(proc: subprocess.CompletedProcess, results: Path) -> Path:
+    """The HTML report of a `grade` run that wrote ``results``: beside it, and named on the output's last line."""
+    report = results.parent / "report.html"
     last = proc.stdout.strip().splitlines()[-1]
     assert last.endswith(str(report)), f"the terminal output should end with the report's path, got {last!r}"
     assert report.is_file()
-    return doc, proc, report
+    return report
+
+
+def grade_with_report(folder: Path, out: Path) -> tuple[dict, subprocess.CompletedProcess, Path]:
+    doc, proc = run_grader(folder, results=out / "results.json", timeout=600, report=True)
+    return doc, proc, report_of(proc, out / "results.json")
 
 
 def errors(console: list[dict]) -> list[str]:
