@@ -76,6 +76,10 @@ def check_functions(name: str) -> dict[str, Callable]:
 HEAVY_LIBRARIES = ("numpy", "scipy", "pandas", "sklearn", "torch")
 
 
+#: The library whose boxes make a grading's memory peak (torch and its lazy parts: about 300 MB in a process).
+MEMORY_PEAK_LIBRARY = "torch"
+
+
 def _heavy_imports(path: Path, *, everywhere: bool) -> list[str]:
     """The modules of :data:`HEAVY_LIBRARIES` that ``path`` imports: at its top level, or ``everywhere`` (inside
     functions too)."""

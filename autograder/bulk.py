@@ -301,9 +301,11 @@ def stop_session(proc: subprocess.Popen) -> None:
 
 def serve(config_path: Path) -> int:
     """The ``grade-server`` loop: one JSON request per line on stdin, one JSON reply per line on stdout."""
+    from autograder import zygote
     from autograder.grader import grade
     from autograder.results import to_gradescope, write_json
 
+    zygote.ForkServer.for_bulk()  # one warm server for the whole class: each box is a fork
     config = cfg.load(config_path)
     for line in sys.stdin:
         request = json.loads(line)

@@ -404,6 +404,7 @@ def match_thresholds(assignment: AssignmentConfig, folder: Path, where: Any = No
 
 # -- the conventions the checks enforce ---------------------------------------------------------------------------
 
+@lru_cache(maxsize=64)
 def convention_names(source: str) -> dict[str, int]:
     """{name: line} of the Conventions a mistakes.py defines: ``Convention("name", ...)`` calls with a literal
     name (read from the code, so loading grading.yml imports nothing)."""

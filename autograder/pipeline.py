@@ -157,22 +157,43 @@ def sandbox_workers(config: cfg.Config, submission: Path, assignments: Sequence[
         zygote.ForkServer.want(wanted)
     # The grader's own side imports some heavy libraries in the middle of a grading (torch for backprop's autograd
     # checks, scikit-learn's data sets): import them now, on the other core, while the first assignment is graded.
-    grader_side = [m for a in assignments for m in parts.check_libraries(a)]
-    if grader_side:
+    # Not those of an assignment graded after a box that imports torch, though: that box is the grading's memory
+    # peak (about 300 MB), and e.g. scikit-learn's data sets would add about 66 MB to it. Those are imported when
+    # that box has closed, and an assignment whose own box imports torch leaves its checks to import theirs.
+    def peaks(assignment: str) -> bool:
+        return parts.MEMORY_PEAK_LIBRARY in (m.split(".")[0] for m in parts.libraries(assignment))
+
+    after: dict[str | None, list[str]] = {}  # the last torch box before an assignment -> the assignment
+    gate = None
+    for name in assignments:
+        if peaks(name):
+            gate = name
+        else:
+            after.setdefault(gate, []).append(name)
+
+    def warm(names: Sequence[str]) -> None:
+        modules = list(dict.fromkeys(m for a in names for m in parts.check_libraries(a)))
+        if not modules:
+            return
         import importlib
         import threading
 
-        def warm() -> None:
-            for module in dict.fromkeys(grader_side):
+        def run() -> None:
+            for module in modules:
                 try:
                     importlib.import_module(module)
                 except Exception:  # the check that needs it will say so
                     pass
-        threading.Thread(target=warm, name="neurograde-warm-imports", daemon=True).start()
+        threading.Thread(target=run, name="neurograde-warm-imports", daemon=True).start()
+
+    warm(after.get(None, []))
 
     def make(assignment: str, path: Path | None) -> Worker:
-        return Worker(assignment, path, import_timeout=config.assignments[assignment].import_timeout,
-                      output_limit=config.output_limit_bytes, limits=config.limits)
+        worker = Worker(assignment, path, import_timeout=config.assignments[assignment].import_timeout,
+                        output_limit=config.output_limit_bytes, limits=config.limits)
+        if after.get(assignment):
+            worker.when_closed(lambda: warm(after[assignment]))
+        return worker
     return make
 
 

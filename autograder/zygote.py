@@ -9,8 +9,12 @@ control group (joined before the box starts, by the grader, as root), rlimits, a
 before (IOI's isolate gives each run a fresh box the same way; the fork is Android's zygote, nsjail's listening
 mode and Chromium's fork server).
 
-Where the warm process cannot be used (no bubblewrap, nested user namespaces refused, or
-``NEUROGRADE_FORKSERVER=0``), :class:`autograder.sandbox.Worker` starts a cold process per box, as before.
+The server is for bulk grading: the warm graders of ``grade-all`` and of a Dask worker turn it on
+(:meth:`ForkServer.for_bulk`), and pay its start-up once for a whole class. A single ``grade`` (a student's
+``make grade``, a Gradescope container) starts a cold process per box: the server would hold every assignment's
+libraries at once (scikit-learn next to torch) for one grading, about 130 MB more at its peak than cold boxes, which
+each hold only their own assignment's libraries. Where the warm process cannot be used (no bubblewrap, nested user
+namespaces refused), :class:`autograder.sandbox.Worker` starts cold boxes in bulk too.
 """
 from __future__ import annotations
 
@@ -35,7 +39,8 @@ from autograder.limits import THREAD_ENV, Limits, descendants, why_no_drop
 PACKAGE_DIR = Path(__file__).resolve().parent
 #: The runtime of the warm process: the worker's files and the server itself.
 RUNTIME_FILES = ("__init__.py", "wire.py", "session.py", "worker.py", "zygote_main.py")
-#: Set to "0" to start a cold process per box even where the fork server works.
+#: "0": cold boxes everywhere; "1": the fork server for every grading, a single ``grade`` too (the kit's attack
+#: suite attacks forked boxes through the command line this way); unset: the fork server in bulk grading only.
 ENV_SWITCH = "NEUROGRADE_FORKSERVER"
 #: What a server imports when nobody said what the grading needs: every contract file's libraries.
 DEFAULT_PRELOAD = ("numpy", "sklearn.preprocessing", "torch", "torch.nn", "torch.utils.data")
@@ -90,6 +95,20 @@ class ForkServer:
     _lock = threading.Lock()
     #: What the next server imports before forking (a grading asks for its assignments' libraries first).
     _wanted: tuple[str, ...] = ()
+    #: Whether this process grades in bulk (a warm grader): the server is used by default only then.
+    _bulk = False
+
+    @classmethod
+    def for_bulk(cls, on: bool = True) -> None:
+        """Say that this process is a warm grader of many submissions: its boxes are forked by the server unless
+        ``NEUROGRADE_FORKSERVER=0``. Without it, only ``NEUROGRADE_FORKSERVER=1`` turns the server on."""
+        cls._bulk = on
+
+    @classmethod
+    def wanted_here(cls) -> bool:
+        """Whether this process's boxes should come from the server (where the server can work)."""
+        switch = os.environ.get(ENV_SWITCH, "")
+        return switch == "1" or (switch != "0" and cls._bulk)
 
     @classmethod
     def want(cls, libraries: "tuple[str, ...]") -> None:
@@ -101,7 +120,7 @@ class ForkServer:
     def shared(cls, limits: Limits) -> "ForkServer | None":
         """The running server, started if needed; None when boxes must be started cold here. Call it from the
         thread that will outlive the boxes (bubblewrap's --die-with-parent follows the forking thread)."""
-        if os.environ.get(ENV_SWITCH, "1") == "0" or not isolation.detect().namespaces:
+        if not cls.wanted_here() or not isolation.detect().namespaces:
             return None
         with cls._lock:
             server = cls._shared

@@ -33,6 +33,7 @@ import jsonschema
 import pytest
 import yaml
 
+from autograder import zygote
 from tests import attacks
 from tests.attacks import CANARY_TOKEN, NEIGHBOUR, VICTIM, Context
 from tests.conftest import KIT_ROOT
@@ -51,6 +52,9 @@ GUARDED = ("reference", "autograder", "assignments", "data", "grading.yml")
 SNAPSHOT_IGNORE = shutil.ignore_patterns(".git", ".venv", "results", "dist", "build", "__pycache__", "*.pyc",
                                          ".pytest_cache", "*.egg-info")
 LITTER_DIRS = [Path("/tmp"), Path("/var/tmp"), Path("/dev/shm")]
+#: A single ``grade`` starts cold boxes; the attacks go to boxes forked by the fork server, as in grade-all (the
+#: more involved of the two; test_engine's and test_adversarial's hostile submissions and test_box meet cold boxes).
+ATTACK_ENV = {**os.environ, zygote.ENV_SWITCH: "1"}
 
 
 # -- running the grader --------------------------------------------------------------------------------------------
@@ -116,7 +120,7 @@ def grade(kit: Path, folder: Path, results: Path, config: Path) -> Grading:
     out_path, err_path = results.with_suffix(".stdout"), results.with_suffix(".stderr")
     start = time.monotonic()
     with open(out_path, "wb") as out, open(err_path, "wb") as err:
-        proc = subprocess.Popen(cmd, cwd=kit, stdin=subprocess.DEVNULL, stdout=out, stderr=err,
+        proc = subprocess.Popen(cmd, cwd=kit, stdin=subprocess.DEVNULL, stdout=out, stderr=err, env=ATTACK_ENV,
                                 start_new_session=True)
     peak = [0]
     emergency = [False]

@@ -7,6 +7,7 @@ import json
 import shutil
 import subprocess
 import sys
+import threading
 import zipfile
 from pathlib import Path
 
@@ -14,6 +15,7 @@ import pytest
 import yaml
 
 from autograder.bulk import find_submissions
+from autograder.limits import descendants
 from tests.conftest import KIT_ROOT, grader_snapshot, run_grader, score_by_exercise
 from tests.test_adversarial import ATTACKS
 from tests.test_engine import VICTIM, reference
@@ -63,12 +65,37 @@ def _class_folder(root: Path, size: int = CLASS_SIZE) -> Path:
     return root
 
 
-def _grade_all(source: Path, out: Path, config: Path, kit: Path, *extra: str) -> subprocess.CompletedProcess:
+def _grade_all(source: Path, out: Path, config: Path, kit: Path, *extra: str,
+               boxes: set[str] | None = None) -> subprocess.CompletedProcess:
     """grade-all run from ``kit``, a snapshot of the grader: its fingerprints cover the grader's sources, so the
-    re-run's "unchanged" must not depend on nobody editing the working tree meanwhile."""
-    proc = subprocess.run([sys.executable, "-m", "autograder", "grade-all", str(source), "--jobs", "2",
-                           "--out", str(out), "--config", str(config), *extra],
-                          cwd=kit, capture_output=True, text=True, timeout=900)
+    re-run's "unchanged" must not depend on nobody editing the working tree meanwhile. ``boxes`` collects how the
+    graders' boxes were started, seen in /proc every 50 ms: "forked" (a fork server's process) and "cold"."""
+    argv = [sys.executable, "-m", "autograder", "grade-all", str(source), "--jobs", "2", "--out", str(out),
+            "--config", str(config), *extra]
+    with subprocess.Popen(argv, cwd=kit, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) as popen:
+        done = threading.Event()
+
+        def watch() -> None:
+            while not done.wait(0.05):
+                for pid in descendants(popen.pid):
+                    try:
+                        cmdline = Path(f"/proc/{pid}/cmdline").read_bytes()
+                    except OSError:
+                        continue
+                    if b"/box/runtime/autograder/zygote_main.py" in cmdline:
+                        boxes.add("forked")
+                    elif b"/box/runtime/autograder/worker.py" in cmdline:
+                        boxes.add("cold")
+        watcher = threading.Thread(target=watch, daemon=True)
+        if boxes is not None:
+            watcher.start()
+        try:
+            stdout, stderr = popen.communicate(timeout=900)
+        finally:
+            done.set()
+    if boxes is not None:
+        watcher.join()
+    proc = subprocess.CompletedProcess(argv, popen.returncode, stdout, stderr)
     assert proc.returncode == 0, proc.stderr[-3000:]
     return proc
 
@@ -76,7 +103,10 @@ def _grade_all(source: Path, out: Path, config: Path, kit: Path, *extra: str) ->
 def test_a_class_grades_and_the_gradebook_matches_each_results_file(tmp_path, course_config, kit):
     source = _class_folder(tmp_path / "class")
     out = tmp_path / "out" / "gradebook.csv"
-    proc = _grade_all(source, out, course_config, kit)
+    boxes: set[str] = set()
+    proc = _grade_all(source, out, course_config, kit, boxes=boxes)
+    # grade-all's graders fork every box from a warm server (a single `grade` starts cold ones: compared below).
+    assert boxes == {"forked"}, f"boxes seen during grade-all: {boxes or 'none'}"
     rows = list(csv.DictReader(out.open()))
     assert len(rows) == CLASS_SIZE
     not_handed_in = [k for k in rows[0] if k.startswith(f"{COURSE[1]}/")]
@@ -100,7 +130,7 @@ def test_a_class_grades_and_the_gradebook_matches_each_results_file(tmp_path, co
     assert f"[{CLASS_SIZE}/{CLASS_SIZE}]" in proc.stderr
     assert "submissions a minute" in proc.stdout
 
-    # Graded in a class (warm graders, boxes forked one after another) exactly as graded alone.
+    # Graded in a class (warm graders, boxes forked one after another) exactly as graded alone (cold boxes).
     for student in ("student00", "student02", "attacker"):
         alone, _ = run_grader(source / student, VICTIM, results=tmp_path / f"alone-{student}.json",
                               extra=("--config", str(course_config)))

@@ -28,10 +28,14 @@ from tests.conftest import KIT_ROOT
 def server():
     if not isolation.detect().namespaces:
         pytest.skip(f"no namespaces here: {isolation.detect().why_not}")
-    found = zygote.ForkServer.shared(Limits())
-    if found is None:
-        pytest.skip("no fork server here (nested namespaces are refused)")
-    return found
+    zygote.ForkServer.for_bulk()  # as grade-all's graders do; undone below, the next test may want cold boxes
+    try:
+        found = zygote.ForkServer.shared(Limits())
+        if found is None:
+            pytest.skip("no fork server here (nested namespaces are refused)")
+        yield found
+    finally:
+        zygote.ForkServer.for_bulk(False)
 
 PROBE = r'''
 import os, signal, subprocess, sys, time

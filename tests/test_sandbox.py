@@ -116,3 +116,31 @@ def test_remote_objects_read_write_and_go_stale_after_a_restart(student):
         student(budget=1.0).nap(30)
     with pytest.raises(StudentCrashed):
         box.value
+
+
+def test_a_single_grading_starts_cold_boxes_and_a_bulk_grader_forks_them(tmp_path, monkeypatch):
+    """The fork server is grade-all's (ForkServer.for_bulk in its graders): a single grading's boxes are cold
+    unless NEUROGRADE_FORKSERVER=1, and NEUROGRADE_FORKSERVER=0 keeps a bulk grader's boxes cold too."""
+    from autograder import zygote
+    saved = zygote.ForkServer._bulk
+    try:
+        table = {}
+        for bulk in (False, True):
+            zygote.ForkServer.for_bulk(bulk)
+            for switch in ("", "0", "1"):
+                monkeypatch.setenv(zygote.ENV_SWITCH, switch)
+                table[bulk, switch] = zygote.ForkServer.wanted_here()
+        assert table == {(False, ""): False, (False, "0"): False, (False, "1"): True,
+                         (True, ""): True, (True, "0"): False, (True, "1"): True}
+        zygote.ForkServer.for_bulk(False)
+        monkeypatch.delenv(zygote.ENV_SWITCH)
+        module = tmp_path / "linear_neuron.py"
+        module.write_text("def pid():\n    import os\n    return os.getpid()\n")
+        worker = Worker("linear_neuron", module, import_timeout=30, output_limit=10**6)
+        try:
+            assert Student(worker, "t", time.monotonic() + 30).pid() > 0
+            assert not isinstance(worker._proc, zygote.ForkedProcess), "a single grading's box was forked"
+        finally:
+            worker.close()
+    finally:
+        zygote.ForkServer.for_bulk(saved)

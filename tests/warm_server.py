@@ -1,6 +1,7 @@
 """The kit's tests' warm grader: one process per test worker grades request after request with
-:func:`autograder.grader.grade`, the function ``python -m autograder grade`` calls, so its sandbox and fork server
-are the CLI's; only the start-up (Python, the grader's imports, the fork server's libraries) is paid once.
+:func:`autograder.grader.grade`, the function ``python -m autograder grade`` calls, with grade-all's sandbox: boxes
+forked by a fork server (``python -m autograder grade`` alone starts cold boxes; tests/test_forkserver.py shows both
+grade alike). The start-up (Python, the grader's imports, the fork server's libraries) is paid once.
 
 Run by :class:`tests.conftest.WarmGrader` as ``python -m tests.warm_server``: one JSON request per line on stdin
 (``submission``, ``results``, ``assignments`` (empty: all), ``hidden``, ``config`` (optional), ``only`` (optional
@@ -23,6 +24,7 @@ def main() -> int:
 
     # The fork server keeps the libraries it started with: start it with every assignment's, as grade-all's graders
     # do, or a test of pytorch_basics after one of linear_neuron would import torch in each of its boxes.
+    zygote.ForkServer.for_bulk()
     zygote.ForkServer.want(tuple(m for a in cfg.assignment_names() for m in parts.libraries(a)))
     for line in sys.stdin:
         request = json.loads(line)

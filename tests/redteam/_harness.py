@@ -16,5 +16,6 @@ def box(source: str, tag: str = "x"):
 
 
 def server_info():
+    zygote.ForkServer.for_bulk()
     s = zygote.ForkServer.shared(Limits())
     return None if s is None else {"rootful": s.rootful, "pid": s._proc.pid}
