@@ -16,12 +16,17 @@ from pathlib import Path
 ROOT = Path("/sys/fs/cgroup")
 #: Our groups live under this name in each hierarchy.
 PARENT = "neurograde"
+#: Set to "0" to give boxes no control group of their own, as in a container whose /sys/fs/cgroup is read-only
+#: (Docker's default, so Gradescope's): every process then stays in the grader's group, under its limits.
+ENV_SWITCH = "NEUROGRADE_CGROUPS"
 V1_CONTROLLERS = ("memory", "pids", "cpuacct")
 
 
 @functools.lru_cache(maxsize=None)
 def available() -> str | None:
     """"v1" or "v2" when boxes can get their own group here, else None (probed by creating one)."""
+    if os.environ.get(ENV_SWITCH, "1") == "0":
+        return None
     for version in ("v2", "v1"):
         try:
             box = Box(f"probe-{os.getpid()}", memory_bytes=2**30, pids=64, version=version)

@@ -144,3 +144,25 @@ def test_a_single_grading_starts_cold_boxes_and_a_bulk_grader_forks_them(tmp_pat
             worker.close()
     finally:
         zygote.ForkServer.for_bulk(saved)
+
+
+def test_under_gradescopes_emulated_limits_boxes_stay_in_the_limited_group(tmp_path):
+    """measure --gradescope-limits runs the grading with NEUROGRADE_CGROUPS=0, as in a container whose cgroupfs is
+    read-only: no box gets a group of its own (which, a sibling of the emulated group, would escape its 768 MB)."""
+    import subprocess
+    import sys
+    from autograder import cgroups
+    from autograder.release.measure import measure
+    seen = tmp_path / "seen"
+    probe = ("import sys; from autograder import cgroups, isolation; "
+             "open(sys.argv[1], 'w').write(f'{cgroups.available()} {isolation.detect().cgroup}')")
+    try:
+        m = measure([sys.executable, "-c", probe, str(seen)], cwd=str(KIT_ROOT), gradescope_limits=True)
+    except OSError as exc:
+        pytest.skip(f"no emulated limits here: {exc}")
+    assert m.exit_status == 0
+    assert seen.read_text() == "None None"
+    # Without the switch, where this host gives boxes groups, the same probe sees them (the test proves something).
+    subprocess.run([sys.executable, "-c", probe, str(seen)], cwd=KIT_ROOT, check=True,
+                   env={k: v for k, v in os.environ.items() if k != cgroups.ENV_SWITCH})
+    assert seen.read_text().split()[0] in ("v1", "v2")

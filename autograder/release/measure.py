@@ -10,7 +10,10 @@ CPU is at most about twice the CPU seconds reported.
 ``--gradescope-limits`` runs COMMAND in a control group with Gradescope's default container limits, 768 MB of
 memory (swap included) and half a CPU (a CFS quota of 50 ms per 100 ms), where the host lets us create one (root
 with cgroup v1 memory and cpu controllers): the wall time is then what Gradescope's default container would take,
-the group's own peak memory is reported, and an out-of-memory kill shows in ``oom_kills``.
+the group's own peak memory is reported, and an out-of-memory kill shows in ``oom_kills``. The boxes then get no
+control group of their own (``NEUROGRADE_CGROUPS=0``): a container's /sys/fs/cgroup is read-only, so there every
+process of the grading stays in the container's group, and here in the emulated one (a box's own group, a sibling
+of it, would leave it: its memory would count against no limit).
 """
 from __future__ import annotations
 
@@ -127,6 +130,9 @@ def measure(cmd: list[str], *, env: dict | None = None, cwd: str | None = None,
     """Run ``cmd`` to completion and measure it (see the module docstring). With ``gradescope_limits`` it runs in a
     control group with Gradescope's default limits; raises OSError where the host cannot make one."""
     group = _LimitsGroup() if gradescope_limits else None
+    if group is not None:
+        from autograder import cgroups
+        env = {**(os.environ if env is None else env), cgroups.ENV_SWITCH: "0"}
 
     def preexec() -> None:
         if cpus:
