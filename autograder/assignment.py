@@ -23,7 +23,7 @@ import inspect
 import sys
 from pathlib import Path
 from types import ModuleType
-from typing import Callable
+from typing import Callable, Iterable
 
 KIT_ROOT = Path(__file__).resolve().parent.parent
 ASSIGNMENTS_DIR = KIT_ROOT / "assignments"
@@ -76,8 +76,21 @@ def check_functions(name: str) -> dict[str, Callable]:
 HEAVY_LIBRARIES = ("numpy", "scipy", "pandas", "sklearn", "torch")
 
 
+def preloadable(modules: Iterable[str]) -> tuple[str, ...]:
+    """Of ``modules``, the dotted names of the chapter's heavy libraries: what a box imports before the student's
+    module (a fork server, or a cold box ahead of its assignment); nothing else reaches a command line."""
+    return tuple(m for m in modules if m.split(".")[0] in HEAVY_LIBRARIES
+                 and m.replace(".", "").replace("_", "").isalnum())
+
+
 #: The library whose boxes make a grading's memory peak (torch and its lazy parts: about 300 MB in a process).
 MEMORY_PEAK_LIBRARY = "torch"
+
+
+def memory_peak(name: str) -> bool:
+    """Whether the assignment's box is a grading's memory peak (its contract file imports torch): nothing else
+    starts next to it, neither the next box nor the grader's own imports for later assignments."""
+    return MEMORY_PEAK_LIBRARY in (m.split(".")[0] for m in libraries(name))
 
 
 def _heavy_imports(path: Path, *, everywhere: bool) -> list[str]:
@@ -86,14 +99,6 @@ def _heavy_imports(path: Path, *, everywhere: bool) -> list[str]:
     from autograder import pysource
     return [m for m in pysource.imports(path.read_text(), everywhere=everywhere)
             if m.split(".")[0] in HEAVY_LIBRARIES]
-
-
-def check_libraries(name: str) -> tuple[str, ...]:
-    """The heavy libraries the assignment's grader-side parts (checks, oracle, plots) import, at the top or inside
-    a function (e.g. torch for autograd, imported by the first check that needs it)."""
-    found = [m for part_name in ("checks", "oracle", "feedback") if (folder(name) / f"{part_name}.py").is_file()
-             for m in _heavy_imports(folder(name) / f"{part_name}.py", everywhere=True)]
-    return tuple(dict.fromkeys(found))
 
 
 def libraries(name: str) -> tuple[str, ...]:

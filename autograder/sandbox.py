@@ -104,7 +104,6 @@ class Worker:
         self._hello_deadline: float | None = 0.0
         self._server: zygote.ForkServer | None = None
         self._next_id = 0
-        self._on_close: list[Callable[[], None]] = []
 
     # -- lifecycle -----------------------------------------------------------------------------------------
     def _spawn(self) -> None:
@@ -150,7 +149,8 @@ class Worker:
         resp_r, resp_w = os.pipe()
         env = {k: os.environ[k] for k in PASSED_ENV if k in os.environ}
         env.update(THREAD_ENV, PYTHONHASHSEED="0", PYTHONDONTWRITEBYTECODE="1", MPLBACKEND="Agg")
-        worker_args = [self.assignment, self.assignment, str(req_r), str(resp_w)]
+        preload = assignment_parts.preloadable(assignment_parts.libraries(self.assignment))
+        worker_args = [self.assignment, self.assignment, str(req_r), str(resp_w), ",".join(preload)]
         if self.isolation.namespaces:
             inside = Path(BOX_MOUNT)
             env.update(HOME=str(inside / "work"), TMPDIR="/tmp", MPLCONFIGDIR="/tmp")
@@ -282,13 +282,6 @@ class Worker:
                 proc.wait()
             self._output.detach()
         self._end_box()
-        callbacks, self._on_close = self._on_close, []
-        for callback in callbacks:
-            callback()
-
-    def when_closed(self, callback: Callable[[], None]) -> None:
-        """Call ``callback`` once, when this box is next closed (the grader's imports wait for a big box to go)."""
-        self._on_close.append(callback)
 
     def _end_box(self) -> None:
         # The PID namespace ends with its first process; the control group and the uid sweep catch anything that

@@ -2,7 +2,12 @@
 
 Run as a script by :mod:`autograder.sandbox` (never imported by the grader)::
 
-    python -I autograder/worker.py KIT_ROOT MODULE_FILE MODULE_NAME ASSIGNMENT REQUEST_FD RESPONSE_FD
+    python -I autograder/worker.py KIT_ROOT MODULE_FILE MODULE_NAME ASSIGNMENT REQUEST_FD RESPONSE_FD [PRELOAD]
+
+PRELOAD (comma-separated module names, chosen by the grader from the kit's own copy of the contract file) is
+imported before the student's module, as a forked box finds it in the fork server: the libraries and what they
+import only at a first use (torch._dynamo, 1.1 s at the first optimizer), while the box is started ahead of its
+assignment, not in the middle of a timed check.
 
 Requests and responses are single JSON lines (see :mod:`autograder.wire`). Everything the student's code prints
 goes to this process's stdout/stderr, which the grader drains and caps; the protocol uses two other descriptors.
@@ -24,6 +29,11 @@ install_entropy()  # before the student's module binds np.random.default_rng
 
 def main() -> None:
     kit_root, module_file, module_name, assignment, req_fd, resp_fd = sys.argv[1:7]
+    for name in (sys.argv[7].split(",") if len(sys.argv) > 7 and sys.argv[7] else []):
+        try:
+            __import__(name)
+        except Exception:  # a library missing here is imported by the student's module, which then says so
+            pass
     serve(module_file, module_name, assignment, os.path.join(kit_root, "probes.py"), int(req_fd), int(resp_fd))
 
 

@@ -33,7 +33,7 @@ import time
 from pathlib import Path
 
 from autograder import isolation
-from autograder.assignment import HEAVY_LIBRARIES
+from autograder.assignment import preloadable
 from autograder.limits import THREAD_ENV, Limits, descendants, why_no_drop
 
 PACKAGE_DIR = Path(__file__).resolve().parent
@@ -142,9 +142,7 @@ class ForkServer:
 
     def __init__(self, limits: Limits, preload: "tuple[str, ...]" = ()) -> None:
         self.limits = limits
-        # Only dotted names of the chapter's libraries reach the server's command line.
-        self.preload = tuple(m for m in preload if m.split(".")[0] in HEAVY_LIBRARIES
-                             and m.replace(".", "").replace("_", "").isalnum())
+        self.preload = preloadable(preload)
         self.dead = False
         self.why_not = ""
         self._verdict = threading.Event()
