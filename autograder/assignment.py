@@ -88,9 +88,9 @@ MEMORY_PEAK_LIBRARY = "torch"
 
 
 def memory_peak(name: str) -> bool:
-    """Whether the assignment's box is a grading's memory peak (its contract file imports torch): nothing else
-    starts next to it, neither the next box nor the grader's own imports for later assignments."""
-    return MEMORY_PEAK_LIBRARY in (m.split(".")[0] for m in libraries(name))
+    """Whether the assignment's box is a grading's memory peak (its contract file imports torch): the next box
+    does not start next to it. False where the kit cannot tell (:func:`declared_libraries`)."""
+    return MEMORY_PEAK_LIBRARY in (m.split(".")[0] for m in declared_libraries(name) or ())
 
 
 def _heavy_imports(path: Path, *, everywhere: bool) -> list[str]:
@@ -101,14 +101,22 @@ def _heavy_imports(path: Path, *, everywhere: bool) -> list[str]:
             if m.split(".")[0] in HEAVY_LIBRARIES]
 
 
-def libraries(name: str) -> tuple[str, ...]:
+def declared_libraries(name: str) -> tuple[str, ...] | None:
     """The heavy libraries the assignment's contract file imports, read from the kit's own copy of it (the
-    reference, else the stub; never the student's file), e.g. ``("numpy", "sklearn.preprocessing")``."""
+    reference, else the stub; never the student's file), e.g. ``("numpy", "sklearn.preprocessing")``; None in a
+    kit that has neither (a Gradescope zip)."""
     for kind in ("reference", "student_template"):
         path = KIT_ROOT / kind / f"{name}.py"
         if path.is_file():
             return _with_lazy_parts(_heavy_imports(path, everywhere=False))
-    return _with_lazy_parts(list(HEAVY_LIBRARIES))
+    return None
+
+
+def libraries(name: str) -> tuple[str, ...]:
+    """:func:`declared_libraries`, or every heavy library where the kit cannot tell (what a fork server, paid once
+    for many boxes, imports then; a cold box imports nothing ahead instead)."""
+    declared = declared_libraries(name)
+    return declared if declared is not None else _with_lazy_parts(list(HEAVY_LIBRARIES))
 
 
 #: Parts of a library that it imports only at a first use every contract file of it makes: torch.optim imports

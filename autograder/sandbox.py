@@ -149,7 +149,7 @@ class Worker:
         resp_r, resp_w = os.pipe()
         env = {k: os.environ[k] for k in PASSED_ENV if k in os.environ}
         env.update(THREAD_ENV, PYTHONHASHSEED="0", PYTHONDONTWRITEBYTECODE="1", MPLBACKEND="Agg")
-        preload = assignment_parts.preloadable(assignment_parts.libraries(self.assignment))
+        preload = assignment_parts.preloadable(assignment_parts.declared_libraries(self.assignment) or ())
         worker_args = [self.assignment, self.assignment, str(req_r), str(resp_w), ",".join(preload)]
         if self.isolation.namespaces:
             inside = Path(BOX_MOUNT)

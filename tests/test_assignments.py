@@ -72,3 +72,19 @@ def test_handout_points_match_grading_yml(assignment: str):
     hidden_total = sum(c.points for c in config.checks() if c.hidden)
     assert total and tuple(int(v) for v in total.groups()) == (
         config.total_points - hidden_total, hidden_total, config.total_points)
+
+
+def test_what_a_box_imports_ahead_comes_from_the_kits_own_contract_files(tmp_path, monkeypatch):
+    """A box imports its assignment's libraries before the student's module, as read from the kit's reference or
+    stub: pytorch_basics' box (torch and torch._dynamo, the grading's memory peak) and linear_neuron's (scikit-
+    learn). A kit with neither (a Gradescope zip) cannot tell: its cold boxes import nothing ahead (not every
+    library into every box) and the next box starts as before; a fork server imports every library once."""
+    from autograder import assignment as parts
+    assert "torch._dynamo" in parts.declared_libraries("pytorch_basics")
+    assert "sklearn.preprocessing" in parts.declared_libraries("linear_neuron")
+    assert parts.memory_peak("pytorch_basics") and not parts.memory_peak("backprop")
+    assert "torch" not in parts.declared_libraries("backprop")
+    monkeypatch.setattr(parts, "KIT_ROOT", tmp_path)
+    assert parts.declared_libraries("pytorch_basics") is None
+    assert not parts.memory_peak("pytorch_basics")
+    assert {"numpy", "sklearn", "torch"} <= set(parts.libraries("pytorch_basics"))

@@ -166,3 +166,16 @@ def test_under_gradescopes_emulated_limits_boxes_stay_in_the_limited_group(tmp_p
     subprocess.run([sys.executable, "-c", probe, str(seen)], cwd=KIT_ROOT, check=True,
                    env={k: v for k, v in os.environ.items() if k != cgroups.ENV_SWITCH})
     assert seen.read_text().split()[0] in ("v1", "v2")
+
+
+def test_a_cold_box_has_its_assignments_libraries_before_the_students_module(tmp_path):
+    """As a forked box finds them in the fork server: pytorch_basics' cold box imported torch and what torch.optim
+    imports only at the first optimizer (torch._dynamo) before the student's module, which itself imports nothing."""
+    module = tmp_path / "pytorch_basics.py"
+    module.write_text("import sys\n\ndef loaded():\n    return sorted(m for m in ('torch', 'torch._dynamo', 'sklearn')"
+                      " if m in sys.modules)\n")
+    worker = Worker("pytorch_basics", module, import_timeout=60, output_limit=10**6)
+    try:
+        assert Student(worker, "t", time.monotonic() + 60).loaded() == ["torch", "torch._dynamo"]
+    finally:
+        worker.close()
