@@ -12,7 +12,7 @@ mode and Chromium's fork server).
 The server is for bulk grading: the warm graders of ``grade-all`` and of a Dask worker turn it on
 (:meth:`ForkServer.for_bulk`), and pay its start-up once for a whole class. A single ``grade`` (a student's
 ``make grade``, a Gradescope container) starts a cold process per box: the server would hold every assignment's
-libraries at once (scikit-learn next to torch) for one grading, about 130 MB more at its peak than cold boxes, which
+libraries at once (scikit-learn next to torch) for one grading, about 140 MB more at its peak than cold boxes, which
 each hold only their own assignment's libraries. Where the warm process cannot be used (no bubblewrap, nested user
 namespaces refused), :class:`autograder.sandbox.Worker` starts cold boxes in bulk too.
 """

@@ -183,7 +183,7 @@ def main() -> int:
             stub = measure(grade_cmd(KIT / "student_template", names, tmp / "s.json"))
             rows.append((label, ref, stub, floor))
         # A single grading starts cold boxes; the fork server is grade-all's. The same whole-kit grading through
-        # the server, for comparison: faster, and its peak holds every assignment's libraries at once.
+        # the server, for comparison: its peak holds every assignment's libraries at once.
         forked = {**os.environ, "NEUROGRADE_FORKSERVER": "1"}
         names = list(ASSIGNMENTS)
         rows.append(("whole kit, fork server", measure(grade_cmd(KIT / "reference", names, tmp / "r.json"), env=forked),
