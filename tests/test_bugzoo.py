@@ -1,33 +1,53 @@
 """The bug zoo: every mutant loses points in its exercise with a message naming the mistake, and if it loses hidden
-points it also fails a visible check there (visible first, issue 13: :mod:`tests.test_visible_first`); every
-alternative keeps full marks. Judged in-process (the same check code as a sandboxed grading, without its start-up):
-a mutant by its exercise's checks, hidden ones included; an alternative by all of its assignment's checks."""
+points it also fails a visible check there (visible first, issue 13: :mod:`tests.test_visible_first`); every check
+is failed by some mutant of its exercise (each check catches a mistake); every alternative keeps full marks.
+Judged in-process (the same check code as a sandboxed grading, without its start-up): a mutant by its exercise's
+checks, hidden ones included; an alternative by all of its assignment's checks."""
 from __future__ import annotations
 
 import importlib
-
 import pytest
 
+from autograder import config as cfg
 from autograder.config import assignment_names
-from autograder.zoo import build_source
+from autograder.zoo import Mutant, build_source
 from tests.conftest import judge_in_process
 from tests.test_visible_first import assert_visible_first
 
 
+def _variants(assignment: str, kind: str) -> list:
+    """``kind`` ("MUTANTS" or "ALTERNATIVES") of the assignment's bug zoo (none when it has no zoo)."""
+    try:
+        module = importlib.import_module(f"assignments.{assignment}.bugzoo")
+    except ModuleNotFoundError:
+        return []
+    return list(getattr(module, kind))
+
+
 def _zoo(kind: str):
     for assignment in assignment_names():
-        try:
-            module = importlib.import_module(f"assignments.{assignment}.bugzoo")
-        except ModuleNotFoundError:
-            continue
-        for variant in getattr(module, kind):
+        for variant in _variants(assignment, kind):
             yield pytest.param(assignment, variant, id=f"{assignment}-{variant.name}")
 
 
+#: Verdicts of the mutants judged by this test worker, by (assignment, mutant): a mutant's own test and the
+#: coverage test of its assignment read the same judging.
+_JUDGED: dict[tuple[str, str], list] = {}
+
+
+def judged(assignment: str, mutant: Mutant, tmp_path_factory: pytest.TempPathFactory) -> list:
+    """The results of ``mutant``'s exercise's checks (hidden ones included) on it, judged once per test worker."""
+    key = (assignment, mutant.name)
+    if key not in _JUDGED:
+        folder = tmp_path_factory.mktemp(f"{assignment}-{mutant.name}")
+        (folder / f"{assignment}.py").write_text(build_source(assignment, mutant))
+        _JUDGED[key] = judge_in_process(folder, assignment, exercise=mutant.exercise)
+    return _JUDGED[key]
+
+
 @pytest.mark.parametrize("assignment, mutant", list(_zoo("MUTANTS")))
-def test_mutant_loses_points_in_its_exercise_and_visibly_first(assignment, mutant, submission):
-    folder = submission({f"{assignment}.py": build_source(assignment, mutant)})
-    results = judge_in_process(folder, assignment, exercise=mutant.exercise)
+def test_mutant_loses_points_in_its_exercise_and_visibly_first(assignment, mutant, tmp_path_factory):
+    results = judged(assignment, mutant, tmp_path_factory)
     assert results, f"no check of {assignment} {mutant.exercise} ran"
     failed = [r for r in results if not r.passed]
     assert failed, f"mutant {mutant.name} ({mutant.why}) kept full marks in {mutant.exercise}"
@@ -37,6 +57,18 @@ def test_mutant_loses_points_in_its_exercise_and_visibly_first(assignment, mutan
         + "\n---\n".join(outputs))
     # Visible first: judged on the same verdicts, so the zoo is judged once.
     assert_visible_first(f"{assignment} mutant {mutant.name} ({mutant.why}, {mutant.exercise})", results)
+
+
+@pytest.mark.parametrize("assignment", [a for a in assignment_names() if _variants(a, "MUTANTS")])
+def test_every_check_is_failed_by_some_mutant_of_its_exercise(assignment, tmp_path_factory):
+    """Every check earns its place: some realistic mistake of its exercise (a mutant of the zoo) fails it, hidden
+    checks included. A check no mutant fails either tests nothing a student gets wrong or lacks its mutant."""
+    caught = {r.check_id for m in _variants(assignment, "MUTANTS") for r in judged(assignment, m, tmp_path_factory)
+              if not r.passed}
+    missed = [f"{c.exercise} {c.id}" for c in cfg.load().assignments[assignment].checks() if c.id not in caught]
+    assert not missed, (f"{assignment}: no mutant of the exercise fails these checks; add to "
+                        f"assignments/{assignment}/bugzoo.py a mutant with the mistake each one catches:\n  "
+                        + "\n  ".join(missed))
 
 
 #: A correct solution keeps full marks in this many runs, each under other request seeds: what its own unseeded

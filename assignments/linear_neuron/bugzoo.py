@@ -132,6 +132,10 @@ MUTANTS = [
     Mutant("forward_1d_flattens_its_input", exercise="ex2", says="shape",
            replace=[("return self.a * np.asarray(x) + self.b", "return self.a * np.ravel(x) + self.b")],
            why="forward loses the shape of a 2-D or 3-D input"),
+    Mutant("multi_gradient_of_the_plain_mse", exercise="ex6", says="factor 2",
+           replace=[(GRADS_MULTI, "            grad_w = 2 * Xb.T @ err / len(idx)\n            grad_b = 2 * np.mean(err)\n")],
+           why="the plain MSE's factor 2 kept in the gradients: the stability edge halves, lr = 1.0 diverges on "
+               "standardised features"),
     Mutant("multi_forward_with_a_column_w", exercise="ex5", says="shape",
            replace=[("return np.asarray(X) @ self.w + self.b", "return np.asarray(X) @ self.w.reshape(-1, 1) + self.b")],
            why="w used as an (m, 1) column: predictions of shape (n, 1) instead of (n,)"),

@@ -1026,7 +1026,8 @@ def test_standardised_house_features_train_at_learning_rates_up_to_one(student, 
                         f"({fmt(best, 4)}) after {epochs} epochs on {', '.join(LADDER_FEATURES)} (standardised)",
                seen=f"MSE {fmt(mse, 4)}",
                hint="once the features are standardised, every lr below 2 / lambda_max (about 1.47 here) converges: "
-                    "check the averages (1/n) in the gradients")
+                    "check the averages (1/n) in the gradients, and that they carry no factor 2 (the chapter's "
+                    "per-example loss has a 1/2; a factor 2 halves the largest stable lr)")
 
 
 def _expect_the_largest_stable_lr(student, name: str, features: np.ndarray, y: np.ndarray, candidates: tuple,
