@@ -19,11 +19,12 @@ JOBS ?= 2
 # keep both cores busy, and work stealing keeps the last long tests from running alone.
 TEST_JOBS ?= 4
 
-.PHONY: grade grade-hidden grade-all bench test stubs data release venv clean help sandbox-deps
+.PHONY: grade grade-hidden grade-all bench test test-quick stubs data release venv clean help sandbox-deps
 
 help:
 	@echo "make grade [SUBMISSION=dir] [ASSIGNMENT='name ...']   grade a submission (default: student_template/)"
 	@echo "make test                                            run the kit's own test suite"
+	@echo "make test-quick                                      the suite without the attack, class and release tests (e2e)"
 	@echo "make grade-all DIR=folder-or-zip [JOBS=2] [UNSAFE=1]  grade a whole class into results/gradebook.csv"
 	@echo "make bench                                           time and measure grading (see README, Performance)"
 	@echo "make stubs                                           regenerate student_template/ from reference/"
@@ -64,6 +65,12 @@ grade-hidden: $(RUNTIME_STAMP)
 
 test: $(DEV_STAMP) sandbox-deps
 	$(PY) -m pytest -n $(TEST_JOBS) --dist worksteal tests
+
+# The tests without the `e2e` marker, for the edit-test loop: the bug zoo, the mistake catalogues and the repeated
+# gradings in-process, and the sandbox's own end-to-end tests (engine, adversarial, cheats, box, fork server).
+# `make test` (what CI runs) is the whole suite.
+test-quick: $(DEV_STAMP) sandbox-deps
+	$(PY) -m pytest -n $(TEST_JOBS) --dist worksteal -m "not e2e" tests
 
 grade-all: $(RUNTIME_STAMP)
 	@test -n "$(DIR)" || { echo "usage: make grade-all DIR=submissions/ [JOBS=2] [OUT=results/gradebook.csv]"; exit 2; }

@@ -38,6 +38,8 @@ from tests import attacks
 from tests.attacks import CANARY_TOKEN, NEIGHBOUR, VICTIM, Context
 from tests.conftest import KIT_ROOT
 
+pytestmark = pytest.mark.e2e
+
 ATTACKS = attacks.load()
 SCHEMA = json.loads((KIT_ROOT / "autograder" / "results.schema.json").read_text())
 #: Short limits for the attacked assignment (same checks, same points); the neighbour keeps grading.yml's.

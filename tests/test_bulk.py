@@ -21,6 +21,8 @@ from tests.test_adversarial import ATTACKS
 from tests.test_engine import VICTIM, reference
 from tests.test_engine import FAST_LIMITS
 
+pytestmark = pytest.mark.e2e
+
 #: The class's course: the attacked assignment with short limits, and one the students did not hand in (its
 #: columns must still be in the gradebook). Not torch's assignments: each grader slot would import torch twice
 #: (its checks' side and its fork server) for files nobody submitted.

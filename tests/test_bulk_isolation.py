@@ -33,6 +33,8 @@ import yaml
 
 from tests.conftest import KIT_ROOT, grader_snapshot
 
+pytestmark = pytest.mark.e2e
+
 ASSIGNMENT = "linear_neuron"
 FILE = f"{ASSIGNMENT}.py"
 REFERENCE = (KIT_ROOT / "reference" / FILE).read_text()

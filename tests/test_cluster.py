@@ -20,6 +20,8 @@ from autograder.zoo import build_source
 from autograder.assignment import part
 from tests.conftest import KIT_ROOT, grader_snapshot
 
+pytestmark = pytest.mark.e2e
+
 distributed = pytest.importorskip("distributed")
 
 #: The cheapest assignment keeps the test short; the cluster path does not depend on which is graded.

@@ -22,6 +22,8 @@ from autograder.release import notebooks
 from autograder.release.common import Release, unzip
 from tests.release_support import built_dist, validate
 
+pytestmark = pytest.mark.e2e
+
 RELEASE = Release.load(dist=Path("unused"))
 CONFIG = cfg.load()
 #: One assignment is enough for the round trip (the master generator is generic); the lightest to grade.

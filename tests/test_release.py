@@ -34,6 +34,8 @@ from autograder.stubs import make_stub
 from tests.conftest import KIT_ROOT
 from tests.release_support import built_dist, validate
 
+pytestmark = pytest.mark.e2e
+
 CONFIG = cfg.load()
 RELEASE = Release.load(dist=Path("unused"))
 ASSIGNMENTS = RELEASE.assignments

@@ -20,6 +20,8 @@ from autograder import questions
 from autograder.release.common import Release, find_leaks, function_source
 from tests.release_support import built_dist
 
+pytestmark = pytest.mark.e2e
+
 RELEASE = Release.load(dist=Path("unused"))
 ASSIGNMENTS = RELEASE.assignments
 CONFIG = cfg.load()
