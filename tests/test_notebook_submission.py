@@ -18,6 +18,8 @@ from autograder import notebook_submission as nbsub
 from autograder.release.common import Release, unzip
 from tests.release_support import built_dist, validate
 
+pytestmark = pytest.mark.e2e
+
 RELEASE = Release.load(dist=Path("unused"))
 ASSIGNMENTS = RELEASE.assignments
 CONFIG = cfg.load()

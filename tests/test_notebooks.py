@@ -14,6 +14,8 @@ from autograder.config import assignment_names
 ASSIGNMENTS = assignment_names()
 from tests.conftest import KIT_ROOT
 
+pytestmark = pytest.mark.e2e
+
 CELL_TIMEOUT = 600
 
 
