@@ -1,8 +1,9 @@
-"""The bug zoo: every mutant loses points in its exercise with a message naming the mistake, and if it loses hidden
-points it also fails a visible check there (visible first, issue 13: :mod:`tests.test_visible_first`); every check
-is failed by some mutant of its exercise (each check catches a mistake); every alternative keeps full marks.
-Judged in-process (the same check code as a sandboxed grading, without its start-up): a mutant by its exercise's
-checks, hidden ones included; an alternative by all of its assignment's checks."""
+"""The bug zoo: every mutant loses points in its exercise with a message naming the mistake, each failure with a
+hint, and if it loses hidden points it also fails a visible check there (visible first, issue 13:
+:mod:`tests.test_visible_first`); every check is failed by some mutant of its exercise (each check catches a
+mistake); every alternative keeps full marks. Judged in-process (the same check code as a sandboxed grading, without
+its start-up): a mutant by its exercise's checks, hidden ones included; an alternative by all of its assignment's
+checks."""
 from __future__ import annotations
 
 import importlib
@@ -46,7 +47,7 @@ def judged(assignment: str, mutant: Mutant, tmp_path_factory: pytest.TempPathFac
 
 
 @pytest.mark.parametrize("assignment, mutant", list(_zoo("MUTANTS")))
-def test_mutant_loses_points_in_its_exercise_and_visibly_first(assignment, mutant, tmp_path_factory):
+def test_mutant_loses_points_in_its_exercise_visibly_first_and_with_a_hint(assignment, mutant, tmp_path_factory):
     results = judged(assignment, mutant, tmp_path_factory)
     assert results, f"no check of {assignment} {mutant.exercise} ran"
     failed = [r for r in results if not r.passed]
@@ -55,6 +56,11 @@ def test_mutant_loses_points_in_its_exercise_and_visibly_first(assignment, mutan
     assert any(mutant.says.lower() in o.lower() for o in outputs), (
         f"mutant {mutant.name}: no failing {mutant.exercise} check says {mutant.says!r}; outputs were:\n"
         + "\n---\n".join(outputs))
+    # Every failure says what to look at (a hint, the known mistake it reproduces, or the rule it breaks), not only
+    # what was expected and seen.
+    silent = [r.name for r in failed if not (r.failure and (r.failure.hint or r.failure.mistake
+                                                            or r.failure.convention))]
+    assert not silent, f"mutant {mutant.name}: these failures give no hint, mistake or convention: {silent}"
     # Visible first: judged on the same verdicts, so the zoo is judged once.
     assert_visible_first(f"{assignment} mutant {mutant.name} ({mutant.why}, {mutant.exercise})", results)
 
