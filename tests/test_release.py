@@ -34,8 +34,6 @@ from autograder.stubs import make_stub
 from tests.conftest import KIT_ROOT
 from tests.release_support import built_dist, validate
 
-pytestmark = pytest.mark.e2e
-
 CONFIG = cfg.load()
 RELEASE = Release.load(dist=Path("unused"))
 ASSIGNMENTS = RELEASE.assignments
@@ -319,6 +317,7 @@ def test_the_leak_scan_probes_each_distinct_content_once_and_sees_every_change(t
 
 # -- the student bundle --------------------------------------------------------------------------------------------
 
+@pytest.mark.e2e
 def test_student_bundle_and_zip_hold_no_reference_and_no_hidden_check(dist):
     folder = dist / "student"
     assert not (folder / "reference").exists() and not (folder / "tests").exists()
@@ -331,6 +330,7 @@ def test_student_bundle_and_zip_hold_no_reference_and_no_hidden_check(dist):
         assert sorted(shipped) == sorted(c.id for c in CONFIG.assignments[a].checks() if not c.hidden), a
 
 
+@pytest.mark.e2e
 def test_student_bundle_has_no_oracle_and_no_helper_only_hidden_checks_used(dist):
     folder = dist / "student"
     assert not list(folder.rglob("oracle.py")) and not list(folder.rglob("bugzoo.py"))
@@ -357,6 +357,7 @@ def _kit_recorded(a: str, bundle: Path) -> dict[str, Recorded]:
     return found
 
 
+@pytest.mark.e2e
 def test_student_bundle_records_the_oracles_expected_values(dist):
     """Every value a shipped module declares with Recorded is in the bundle's expected.json, as the kit's oracle
     computes it (and the file holds nothing else)."""
@@ -375,6 +376,7 @@ def test_student_bundle_records_the_oracles_expected_values(dist):
             wire.decode(value)   # data the bundle's engine reads back
 
 
+@pytest.mark.e2e
 def test_student_zip_holds_the_bundle(dist):
     with zipfile.ZipFile(dist / "student.zip") as zf:
         names = set(zf.namelist())
@@ -390,6 +392,7 @@ def make_grade(folder: Path, *extra: str) -> subprocess.CompletedProcess:
                           cwd=folder, capture_output=True, text=True, timeout=600)
 
 
+@pytest.mark.e2e
 def test_make_grade_in_the_unpacked_student_zip_gives_the_stub_table(dist, tmp_path):
     folder = unzip(dist / "student.zip", tmp_path / "fresh")
     proc = make_grade(folder)
@@ -402,6 +405,7 @@ def test_make_grade_in_the_unpacked_student_zip_gives_the_stub_table(dist, tmp_p
     assert all(t["visibility"] == "visible" for t in doc["tests"])
 
 
+@pytest.mark.e2e
 def test_reference_scores_every_visible_point_in_the_student_bundle(dist, tmp_path):
     folder = unzip(dist / "student.zip", tmp_path / "fresh")
     shutil.copytree(KIT_ROOT / "reference", tmp_path / "solution")
@@ -450,6 +454,7 @@ def visible_verdicts(roots: list[Path], submissions: dict[str, tuple[str, str | 
     return out
 
 
+@pytest.mark.e2e
 def test_the_bundle_gives_the_kits_visible_verdicts_on_the_reference_stubs_and_every_zoo_variant(dist, tmp_path):
     """Issue 17's acceptance: the student bundle, without the oracle, judges every visible check as the kit does:
     on the reference and the stubs (every visible check), every bug-zoo mutant (the visible checks of its
@@ -481,6 +486,7 @@ def test_the_bundle_gives_the_kits_visible_verdicts_on_the_reference_stubs_and_e
 
 # -- Gradescope --------------------------------------------------------------------------------------------------
 
+@pytest.mark.e2e
 def test_every_gradescope_zip_has_the_scripts_at_its_root_and_no_reference(dist):
     for name in ZIPS:
         path = dist / "gradescope" / f"{name}.zip"
@@ -525,6 +531,7 @@ def submission_files(kind: str, assignments: list[str]) -> dict[str, str]:
     return {f"{a}.py": CRASH for a in assignments}
 
 
+@pytest.mark.e2e
 @pytest.mark.parametrize("name", [n for n in ZIPS if n != gradescope.KIT_ZIP])
 def test_gradescope_reference_scores_full_marks(dist, tmp_path, name):
     assignments = gradescope.targets(RELEASE)[name]
@@ -544,6 +551,7 @@ def zero_cases() -> list[tuple[str, str]]:
     return cases + [(gradescope.KIT_ZIP, "mixed")]
 
 
+@pytest.mark.e2e
 @pytest.mark.parametrize("name, kind", zero_cases())
 def test_gradescope_stubs_and_crashes_score_zero(dist, tmp_path, name, kind):
     assignments = gradescope.targets(RELEASE)[name]
@@ -563,6 +571,7 @@ def test_gradescope_stubs_and_crashes_score_zero(dist, tmp_path, name, kind):
             assert t["output"], t
 
 
+@pytest.mark.e2e
 def test_gradescope_finds_files_in_a_subfolder_and_ignores_symlinks(dist, tmp_path):
     a = ASSIGNMENTS[0]
     root = gradescope_layout(dist, a, tmp_path / "autograder", {})
@@ -577,6 +586,7 @@ def test_gradescope_finds_files_in_a_subfolder_and_ignores_symlinks(dist, tmp_pa
     assert doc["score"] == 0 and all("missing" in t["output"] for t in doc["tests"])
 
 
+@pytest.mark.e2e
 def test_gradescope_writes_a_zero_with_a_message_when_the_grader_dies(dist, tmp_path):
     name = ZIPS[0]
     files = submission_files("reference", gradescope.targets(RELEASE)[name])
@@ -606,6 +616,7 @@ _neurograde_try_to_read()
 """
 
 
+@pytest.mark.e2e
 def test_whole_kit_reference_full_marks_private_checks_and_gradescope_limits(dist, request):
     """The kit's zip on the reference: full marks, measured. Where the sandbox can drop privileges (root, as on
     Gradescope), the reference also tries to list the autograder's source and results folders and would lose
