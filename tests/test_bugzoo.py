@@ -7,8 +7,10 @@ checks."""
 from __future__ import annotations
 
 import importlib
+from collections.abc import Mapping
 import pytest
 
+from autograder import assignment as parts
 from autograder import config as cfg
 from autograder.config import assignment_names
 from autograder.zoo import Mutant, build_source
@@ -75,6 +77,41 @@ def test_every_check_is_failed_by_some_mutant_of_its_exercise(assignment, tmp_pa
     assert not missed, (f"{assignment}: no mutant of the exercise fails these checks; add to "
                         f"assignments/{assignment}/bugzoo.py a mutant with the mistake each one catches:\n  "
                         + "\n  ".join(missed))
+
+
+def _catalogued(assignment: str) -> dict[str, list[str]]:
+    """{label: [name]} of every Mistake in the assignment's catalogue module (assignments/<a>/mistakes.py), in
+    catalogues (dicts, lists) or alone. A failure names a mistake by its label (``Mistake.label``)."""
+    from autograder.mistakes import Mistake
+
+    module = parts.part(assignment, "mistakes")
+    found: dict[str, list[str]] = {}
+
+    def walk(value) -> None:
+        if isinstance(value, Mistake):
+            found.setdefault(value.label, []).append(value.name)
+        elif isinstance(value, Mapping):
+            for item in value.values():
+                walk(item)
+        elif isinstance(value, (list, tuple)):
+            for item in value:
+                walk(item)
+
+    for name, value in vars(module).items():
+        if not name.startswith("_"):
+            walk(value)
+    return found
+
+
+@pytest.mark.parametrize("assignment", [a for a in assignment_names() if _variants(a, "MUTANTS")])
+def test_every_catalogued_mistake_is_named_for_some_mutant(assignment, tmp_path_factory):
+    """Every known mistake of the catalogue is named, end to end, when a mutant makes it: the checks' diagnosis
+    reaches it from what real student code returns, not only from its replay (tests/test_*_mistakes.py)."""
+    named = {r.failure.mistake for m in _variants(assignment, "MUTANTS")
+             for r in judged(assignment, m, tmp_path_factory) if not r.passed and r.failure is not None}
+    never = {label: names for label, names in _catalogued(assignment).items() if label not in named}
+    assert not never, (f"{assignment}: no mutant's failure names these mistakes of mistakes.py; add to "
+                       f"assignments/{assignment}/bugzoo.py a mutant making each: {never}")
 
 
 #: A correct solution keeps full marks in this many runs, each under other request seeds: what its own unseeded

@@ -7,6 +7,9 @@ from autograder.zoo import Alternative, Mutant, build_source
 SIGMOID_BODY = ("    z = np.asarray(z, dtype=np.float64)\n"
                 "    e = np.exp(-np.abs(z))  # in (0, 1]: never overflows\n"
                 "    return np.where(z >= 0, 1.0 / (1.0 + e), e / (1.0 + e))\n")
+MSE_RETURN = "    return float(np.mean((np.asarray(y_pred) - np.asarray(y_true)) ** 2))\n"
+BCE_BODY = ("    p = np.clip(y_pred, eps, 1.0 - eps)\n"
+            "    return float(-np.mean(y_true * np.log(p) + (1.0 - y_true) * np.log(1.0 - p)))\n")
 DELTA_OUT = "        delta = 2.0 * (a_out - y) / a_out.size * sigmoid_derivative(a_out)\n"
 DELTA_HIDDEN = "                delta = (delta @ self.params[f\"W{l}\"].T) * sigmoid_derivative(a_prev)\n"
 TRAIN_LOOP = ("            output = self.forward(X)\n"
@@ -168,6 +171,52 @@ MUTANTS = [
            replace=[("            losses.append(float(np.mean(batch_losses)))\n",
                      "            losses.append(float(batch_losses[-1]))\n")],
            why="the epoch's loss is its last minibatch's"),
+    # One mutant for each mistake of the catalogue (mistakes.py) that no mutant above makes: a check names it.
+    Mutant("tanh_returns_its_derivative", exercise="ex1", says="tanh' for tanh",
+           replace=[("    return np.tanh(z)\n", "    return 1.0 - np.tanh(z) ** 2\n")],
+           why="the two functions of the pair mixed up"),
+    Mutant("relu_returns_its_derivative", exercise="ex1", says="relu' for relu",
+           replace=[("    return np.maximum(0.0, z)\n", "    return (np.asarray(z) > 0).astype(np.float64)\n")],
+           why="the two functions of the pair mixed up"),
+    Mutant("mse_with_a_half", exercise="ex2", says="a 1/2 in front",
+           replace=[(MSE_RETURN, "    return float(0.5 * np.mean((np.asarray(y_pred) - np.asarray(y_true)) ** 2))\n")],
+           why="the 1/2 of the chain-rule convention, where the loss has none"),
+    Mutant("mse_root", exercise="ex2", says="the root of the MSE",
+           replace=[(MSE_RETURN, "    return float(np.sqrt(np.mean((np.asarray(y_pred) - np.asarray(y_true)) ** 2)))\n")],
+           why="RMSE"),
+    Mutant("mse_of_absolute_errors", exercise="ex2", says="absolute errors",
+           replace=[(MSE_RETURN, "    return float(np.mean(np.abs(np.asarray(y_pred) - np.asarray(y_true))))\n")],
+           why="MAE"),
+    Mutant("bce_swapped_arguments", exercise="ex2", says="swapped arguments",
+           replace=[(BCE_BODY, "    p = np.clip(y_true, eps, 1.0 - eps)\n"
+                               "    return float(-np.mean(y_pred * np.log(p) + (1.0 - y_pred) * np.log(1.0 - p)))\n")],
+           why="bce_loss(y_pred, y_true) inside"),
+    Mutant("bce_without_the_negative_class_term", exercise="ex2", says="half the cross-entropy",
+           replace=[(BCE_BODY, "    p = np.clip(y_pred, eps, 1.0 - eps)\n    return float(-np.mean(y_true * np.log(p)))\n")],
+           why="the (1 - y) log(1 - p) term forgotten"),
+    Mutant("bce_summed_over_the_entries", exercise="ex2", says="a sum over the entries",
+           replace=[(BCE_BODY, BCE_BODY.replace("-np.mean(", "-np.sum("))],
+           why="np.sum where the loss averages"),
+    Mutant("forward_linear_hidden_layer", exercise="ex3", says="a linear hidden layer",
+           replace=[("    a1 = sigmoid(z1)\n    z2 = a1 @ W2 + b2\n", "    a1 = z1\n    z2 = a1 @ W2 + b2\n")],
+           why="no sigmoid on the hidden layer"),
+    Mutant("forward_feeds_z_of_the_previous_layer", exercise="ex3", says="z of the previous layer",
+           replace=[("    z2 = a1 @ W2 + b2\n", "    z2 = z1 @ W2 + b2\n")],
+           why="z1 where a1 belongs"),
+    Mutant("forward_returns_z", exercise="ex3", says="z returned",
+           replace=[("    a2 = sigmoid(z2)\n    return a2, {", "    a2 = sigmoid(z2)\n    return z2, {")],
+           why="the right cache, the output's z returned"),
+    Mutant("backward_db_without_its_row_dimension", exercise="ex5", says="db without its row dimension",
+           replace=[("            grads[f\"db{l}\"] = np.sum(delta, axis=0, keepdims=True)\n",
+                     "            grads[f\"db{l}\"] = np.sum(delta, axis=0)\n")],
+           why="keepdims forgotten: db of shape (n_out,) instead of (1, n_out)"),
+    Mutant("backward_without_the_2_and_the_mean", exercise="ex5", says="the factor 2 and the 1/m missing",
+           replace=[(DELTA_OUT, "        delta = (a_out - y) * sigmoid_derivative(a_out)\n")],
+           why="the derivative of the 1/2-summed loss, not of the mean"),
+    Mutant("minibatch_history_of_the_whole_set", exercise="ex7", says="the loss of the whole set",
+           replace=[("            losses.append(float(np.mean(batch_losses)))\n",
+                     "            losses.append(mse_loss(y, self.forward(X)))\n")],
+           why="the whole training set's loss after the epoch"),
 ]
 
 

@@ -187,8 +187,9 @@ FORWARD = catalogue(
     Mistake("output_without_sigmoid",
             "the output activation equals z: the output layer needs the sigmoid too, like every layer", EXERCISE_3,
             title="a linear output layer",
-            replay=lambda c, params: {f"a{len(_layers(c))}": c[f"z{len(_layers(c))}"],
-                                      "returned": c[f"z{len(_layers(c))}"]}),
+            # Not "returned": a linear output layer shows in cache["a2"], checked before the returned value; a
+            # returned z next to a right cache is "returned_z".
+            replay=lambda c, params: {f"a{len(_layers(c))}": c[f"z{len(_layers(c))}"]}),
     Mistake("hidden_without_sigmoid", "a hidden activation equals its z: apply the sigmoid at every layer", EXERCISE_3,
             title="a linear hidden layer",
             replay=lambda c, params: {f"a{l}": c[f"z{l}"] for l in list(_layers(c))[:-1]}),

@@ -7,6 +7,8 @@ from autograder.zoo import Alternative, Mutant, build_source
 UPDATE_1D = "            self.a, self.b = self.a - lr * grad_a, self.b - lr * grad_b\n"
 GRADS_1D = "            grad_a = np.mean(err * xb)\n            grad_b = np.mean(err)\n"
 HISTORY_1D = "            self.history.append(float(np.mean(err ** 2)))\n" + UPDATE_1D
+G1_RETURN = "    return float(np.mean(err * x)), float(np.mean(err))\n"
+CRITICAL_RETURN = "    return float(2.0 / np.linalg.eigvalsh(hessian)[-1])\n"
 GRADS_MULTI = "            grad_w = Xb.T @ err / len(idx)\n            grad_b = np.mean(err)\n"
 Y_FLATTEN = ("        if y.shape == (n, 1):\n            y = y[:, 0]\n        if y.shape != (n,):\n"
              "            raise ValueError(f\"y must have shape ({n},), got {y.shape}\")\n")
@@ -139,6 +141,56 @@ MUTANTS = [
     Mutant("multi_forward_with_a_column_w", exercise="ex5", says="shape",
            replace=[("return np.asarray(X) @ self.w + self.b", "return np.asarray(X) @ self.w.reshape(-1, 1) + self.b")],
            why="w used as an (m, 1) column: predictions of shape (n, 1) instead of (n,)"),
+    # One mutant for each mistake of the catalogue (mistakes.py) that no mutant above makes: a check names it.
+    Mutant("gradient_1d_swapped_outputs", exercise="ex1", says="swapped outputs",
+           replace=[(G1_RETURN, "    return float(np.mean(err)), float(np.mean(err * x))\n")],
+           why="(dE/db, dE/da) instead of (dE/da, dE/db)"),
+    Mutant("gradient_1d_forgets_x", exercise="ex1", says="the input forgotten",
+           replace=[(G1_RETURN, "    return float(np.mean(err)), float(np.mean(err))\n")],
+           why="dE/da = mean(u - y), the x of the chain rule left out"),
+    Mutant("gradient_1d_product_of_means", exercise="ex1", says="the product of two means",
+           replace=[(G1_RETURN, "    return float(np.mean(err) * np.mean(x)), float(np.mean(err))\n")],
+           why="mean(u - y) * mean(x) for mean((u - y) x)"),
+    Mutant("fit_1d_updates_only_a", exercise="ex2", says="b never moves",
+           replace=[(UPDATE_1D, "            self.a = self.a - lr * grad_a\n")],
+           why="the bias update forgotten"),
+    Mutant("fit_1d_updates_only_b", exercise="ex2", says="a never moves",
+           replace=[(UPDATE_1D, "            self.b = self.b - lr * grad_b\n")],
+           why="the weight update forgotten"),
+    Mutant("history_of_the_halved_loss", exercise="ex3", says="the halved loss",
+           replace=[(HISTORY_1D, "            self.history.append(float(0.5 * np.mean(err ** 2)))\n" + UPDATE_1D)],
+           why="the 1/2 of the per-example loss kept in the recorded MSE"),
+    Mutant("history_of_the_rmse", exercise="ex3", says="the root of the MSE",
+           replace=[(HISTORY_1D, "            self.history.append(float(np.sqrt(np.mean(err ** 2))))\n" + UPDATE_1D)],
+           why="RMSE recorded"),
+    Mutant("history_of_the_mae", exercise="ex3", says="the mean absolute error",
+           replace=[(HISTORY_1D, "            self.history.append(float(np.mean(np.abs(err))))\n" + UPDATE_1D)],
+           why="MAE recorded"),
+    Mutant("critical_lr_one_over_mean_x2", exercise="ex3", says="1 / mean(x^2)",
+           replace=[(CRITICAL_RETURN, "    return float(1.0 / np.mean(x ** 2))\n")],
+           why="both the factor 2 and the rest of H left out"),
+    Mutant("critical_lr_smallest_eigenvalue", exercise="ex3", says="the smallest eigenvalue",
+           replace=[(CRITICAL_RETURN, "    return float(2.0 / np.linalg.eigvalsh(hessian)[0])\n")],
+           why="eigvalsh sorts ascending: [0] is lambda_min"),
+    Mutant("critical_lr_from_the_trace", exercise="ex3", says="the trace of H",
+           replace=[(CRITICAL_RETURN, "    return float(2.0 / np.trace(hessian))\n")],
+           why="the sum of the eigenvalues for the largest"),
+    Mutant("critical_lr_with_the_variance", exercise="ex3", says="the variance",
+           replace=[("[[np.mean(x ** 2), np.mean(x)]", "[[np.var(x), np.mean(x)]")],
+           why="var(x) where H has mean(x^2)"),
+    Mutant("multi_gradient_divided_by_m", exercise="ex5", says="the wrong count",
+           replace=[(GRADS_MULTI, "            grad_w = Xb.T @ err / Xb.shape[1]\n            grad_b = np.mean(err)\n")],
+           why="divided by the number of features instead of examples"),
+    Mutant("multi_gradient_one_scalar_for_every_weight", exercise="ex5", says="one gradient for every weight",
+           replace=[(GRADS_MULTI, "            grad_w = np.mean(err[:, None] * Xb)\n            grad_b = np.mean(err)\n")],
+           why="the average taken over the features too"),
+    Mutant("multi_fit_updates_only_w", exercise="ex5", says="b never moves",
+           replace=[("            self.w = self.w - lr * grad_w\n            self.b = self.b - lr * grad_b\n",
+                     "            self.w = self.w - lr * grad_w\n")],
+           why="the bias update forgotten"),
+    Mutant("scaler_fitted_on_the_test_set", exercise="ex6", says="a scaler fitted on the test set",
+           replace=[("    scaler = StandardScaler().fit(X_train)\n", "    scaler = StandardScaler().fit(X_test)\n")],
+           why="the test set's statistics for both"),
 ]
 
 ALTERNATIVES = [

@@ -5,6 +5,8 @@ from autograder.zoo import Alternative, Mutant
 
 PERCEPTRON_RULE = ("                if err != 0:\n                    self.w = self.w + err * X[i]\n"
                    "                    self.b = self.b + err\n                    mistakes += 1\n")
+PERCEPTRON_UPDATE = "                    self.w = self.w + err * X[i]\n                    self.b = self.b + err\n"
+RELATIVE_RETURN = "    return float(np.max(np.abs(a - b) / np.maximum(1e-8, np.abs(a) + np.abs(b))))\n"
 ADALINE_STEP = ("                self.w = self.w - lr * 2.0 * (X[batch].T @ residual) / len(batch)\n"
                 "                self.b = self.b - lr * 2.0 * float(np.mean(residual))\n")
 SEARCH_DRAWS = ("        w_new = rng.normal(0.0, scale, size=m)\n"
@@ -214,6 +216,56 @@ MUTANTS = [
            replace=[("    for _ in range(n_trials):\n        w_new",
                      "    for _ in range(n_trials):\n        rng = np.random.default_rng(seed)\n        w_new")],
            why="default_rng(seed) inside the loop: the same candidate every trial"),
+    # One mutant for each mistake of the catalogue (mistakes.py) that no mutant above makes: a check names it.
+    Mutant("perceptron_sign_error", exercise="ex1", says="a sign error",
+           replace=[(PERCEPTRON_UPDATE, "                    self.w = self.w - err * X[i]\n"
+                                        "                    self.b = self.b - err\n")],
+           why="w -= err * x_i, b -= err"),
+    Mutant("perceptron_bias_not_updated", exercise="ex1", says="b never moves",
+           replace=[(PERCEPTRON_UPDATE, "                    self.w = self.w + err * X[i]\n")],
+           why="the bias update forgotten"),
+    Mutant("perceptron_ignores_shuffle", exercise="ex1", says="shuffle ignored",
+           replace=[("            order = rng.permutation(n) if shuffle else range(n)\n", "            order = range(n)\n")],
+           why="the stored order whatever shuffle says"),
+    Mutant("perceptron_errors_cumulative", exercise="ex1", says="errors accumulated",
+           replace=[("            mistakes = 0\n", ""),
+                    ("        errors: list[int] = []\n", "        errors: list[int] = []\n        mistakes = 0\n")],
+           why="the counter set to 0 once per call, not once per epoch"),
+    Mutant("path_with_the_plain_mse_factor_2", exercise="ex2", says="the derivative of the plain MSE",
+           replace=[("        beta = beta - lr * (X.T @ (X @ beta - y)) / n\n",
+                     "        beta = beta - lr * 2 * (X.T @ (X @ beta - y)) / n\n")],
+           why="the 2 of the square kept although l has a 1/2"),
+    Mutant("numerical_gradient_backward_differences", exercise="ex3", says="backward differences",
+           replace=[("        g[index] = (above - below) / (2 * h)\n",
+                     "        g[index] = (f(np.array(w, dtype=float)) - below) / h\n")],
+           why="(f(w) - f(w - h e_i)) / h"),
+    Mutant("relative_error_max_denominator", exercise="ex3", says="max(|a|, |b|)",
+           replace=[(RELATIVE_RETURN, "    return float(np.max(np.abs(a - b) / np.maximum(1e-8, np.maximum(np.abs(a), "
+                                      "np.abs(b)))))\n")],
+           why="max(|a|, |b|) as the denominator"),
+    Mutant("relative_error_abs_of_sum", exercise="ex3", says="|a + b|",
+           replace=[(RELATIVE_RETURN, "    return float(np.max(np.abs(a - b) / np.maximum(1e-8, np.abs(a + b))))\n")],
+           why="|a + b| as the denominator"),
+    Mutant("chain_rule_drops_y", exercise="ex3", says="y dropped",
+           replace=[("    return float(2 * x * y), float(x ** 2 + 1)\n", "    return float(2 * x), float(x ** 2 + 1)\n")],
+           why="d(x^2 y)/dx = 2x"),
+    Mutant("adaline_sum_not_mean", exercise="ex4", says="a missing 1/|B|",
+           replace=[(ADALINE_STEP, "                self.w = self.w - lr * 2.0 * (X[batch].T @ residual)\n"
+                                   "                self.b = self.b - lr * 2.0 * float(np.sum(residual))\n")],
+           why="the minibatch gradient summed"),
+    Mutant("adaline_sequential_update", exercise="ex4", says="a sequential update",
+           replace=[(ADALINE_STEP, "                self.w = self.w - lr * 2.0 * (X[batch].T @ residual) / len(batch)\n"
+                                   "                self.b = self.b - lr * 2.0 * float(np.mean(self.forward(X[batch]) "
+                                   "- y[batch]))\n")],
+           why="b's residual recomputed with the new w"),
+    Mutant("adaline_without_shuffling", exercise="ex4", says="no shuffle",
+           replace=[("            order = rng.permutation(n)\n", "            order = np.arange(n)\n")],
+           why="every epoch in the stored order"),
+    Mutant("count_parameters_with_input_biases", exercise="ex5", says="biases on the inputs",
+           replace=[("    return int(sum(a * b + b for a, b in zip(layer_sizes[:-1], layer_sizes[1:])))\n",
+                     "    return int(sum(a * b + b for a, b in zip(layer_sizes[:-1], layer_sizes[1:])) "
+                     "+ layer_sizes[0])\n")],
+           why="a bias for every input unit too"),
 ]
 
 ALTERNATIVES = [

@@ -159,6 +159,7 @@ _EX6_FORWARD = "        return self.fc2(self.relu(self.fc1(x)))\n"
 _EX6_CLASS_HEADER = "class CubicNet(nn.Module):\n"
 _EX6_CLASS = _EX6_CLASS_HEADER + REFERENCE.read_text().split(_EX6_CLASS_HEADER, 1)[1]
 _FIT_CUBIC_MODEL = "    model = make_mlp(1, hidden=64)\n"
+_MAKE_LOADER = "    return DataLoader(TensorDataset(X_t, y_t), batch_size=batch_size, shuffle=shuffle)\n"
 
 MUTANTS += [
     Mutant("cubic_net_subclasses_sequential", exercise="ex6", says="nn.Sequential",
@@ -209,6 +210,48 @@ MUTANTS += [
                      "            return inputs ** 3 + 0 * super().forward(inputs)\n\n"
                      "    model = Cube()\n")],
            why="a CubicNet subclass whose forward computes x^3 directly (its layers only multiplied by 0)"),
+    # One mutant for each mistake of the catalogue (mistakes.py) that no mutant above makes: a check names it.
+    Mutant("train_linear_with_half_the_mse", exercise="ex2", says="half the MSE",
+           replace=[("        loss = criterion(model(X_t), y_t)   # 2.", "        loss = 0.5 * criterion(model(X_t), y_t)   # 2.")],
+           why="the chapter's 1/2 kept in the PyTorch loss"),
+    Mutant("loader_shuffles_once", exercise="ex3", says="shuffling the data once",
+           replace=[(_MAKE_LOADER, "    if shuffle:\n        order = torch.randperm(len(X_t))\n"
+                                   "        X_t, y_t = X_t[order], y_t[order]\n"
+                                   "    return DataLoader(TensorDataset(X_t, y_t), batch_size=batch_size, shuffle=False)\n")],
+           why="one shuffle before the loader is built, the same order at every epoch"),
+    Mutant("loader_splits_the_pairs", exercise="ex3", says="another example's yb",
+           replace=[(_MAKE_LOADER, "    if shuffle:\n        X_t = X_t[torch.randperm(len(X_t))]\n"
+                                   "        y_t = y_t[torch.randperm(len(y_t))]\n" + _MAKE_LOADER)],
+           why="X and y shuffled separately"),
+    Mutant("loader_training_never_steps", exercise="ex3", says="never changed",
+           replace=[("            batch_loss.backward()\n            opt.step()\n", "            batch_loss.backward()\n")],
+           why="optimizer.step() forgotten in the minibatch loop"),
+    Mutant("epoch_loss_weighted_by_size", exercise="ex3", says="weighted by their sizes",
+           replace=[("            batch_losses.append(batch_loss.item())\n"
+                     "        epoch_losses.append(sum(batch_losses) / len(batch_losses))\n",
+                     "            batch_losses.append(batch_loss.item() * len(xb))\n"
+                     "        epoch_losses.append(sum(batch_losses) / len(loader.dataset))\n")],
+           why="each minibatch's loss weighted by its size"),
+    Mutant("epoch_loss_of_the_last_batch", exercise="ex3", says="not only the last one",
+           replace=[("        epoch_losses.append(sum(batch_losses) / len(batch_losses))\n",
+                     "        epoch_losses.append(batch_losses[-1])\n")],
+           why="the epoch's loss is its last minibatch's"),
+    Mutant("collapse_modifies_layer2", exercise="ex4", says="was changed",
+           replace=[("    with torch.no_grad():\n        merged.weight.copy_(W2 @ W1)\n",
+                     "    with torch.no_grad():\n        layer2.bias.add_(1e-3)\n        b2 = b2 - 1e-3\n"
+                     "        merged.weight.copy_(W2 @ W1)\n")],
+           why="the merged values right, but layer2's bias changed in place on the way"),
+    Mutant("fit_cubic_with_a_functional_relu", exercise="ex5", says="as a function",
+           replace=[(_FIT_CUBIC_MODEL, "    class _Net(nn.Module):\n        def __init__(self):\n"
+                                       "            super().__init__()\n"
+                                       "            self.fc1, self.fc2 = nn.Linear(1, 64), nn.Linear(64, 1)\n\n"
+                                       "        def forward(self, inputs):\n"
+                                       "            return self.fc2(torch.relu(self.fc1(inputs)))\n\n"
+                                       "    model = _Net()\n")],
+           why="torch.relu in forward: the non-linearity is no registered layer"),
+    Mutant("fit_cubic_underfits", exercise="ex5", says="not fitted well enough",
+           replace=[("    for _ in range(500):\n", "    for _ in range(80):\n")],
+           why="80 epochs: a bent curve, not yet x^3 near the ends"),
 ]
 
 ALTERNATIVES += [

@@ -95,7 +95,8 @@ _BREAKING = {
                 "your losses are one epoch late: record the loss computed before optimizer.step(), not a loss of the "
                 "updated model", "Exercise 2"),
         Mistake("half_mse",
-                "your losses are half the MSE: nn.MSELoss() is mean((u - y)^2), without the chapter's 1/2",
+                "your losses are half the MSE: nn.MSELoss() is mean((u - y)^2), without the chapter's 1/2 (a 1/2 "
+                "in the loss also halves every gradient)",
                 "The four steps"),
         Mistake("losses_not_floats",
                 "the losses must be Python floats: take the number out of the loss tensor with .item(); the tensor "

@@ -80,6 +80,10 @@ def train_linear_outcomes(X: np.ndarray, y: np.ndarray, w: np.ndarray, b: float,
             other_params, other_losses = gradient_descent(X, y, w, b, other, epochs)
             mistakes.append({"name": "ignores_lr", "details": {"used": other, "given": lr},
                              "params": other_params, "losses": other_losses[:epochs]})
+    # The chapter's 1/2 kept in the loss (0.5 * nn.MSELoss()): halved gradients, so the parameters of lr / 2, and
+    # halved losses. After ignores_lr: where lr / 2 is one of other_lrs the parameters alone cannot tell the two.
+    half_params, half_losses = gradient_descent(X, y, w, b, lr / 2, epochs)
+    mistakes.append({"name": "half_mse", "params": half_params, "losses": half_losses[:epochs] / 2})
     return {**correct, "mistakes": _candidates(correct, mistakes)}
 
 
