@@ -96,6 +96,16 @@ def judge_in_process(folder: Path, assignment: str, *, exercise: str | None = No
                         progress=Progress(None))
 
 
+def session_folder(tmp_path_factory: pytest.TempPathFactory, name: str) -> Path:
+    """A folder of this test session shared by its pytest-xdist workers (one run's workers share
+    PYTEST_XDIST_TESTRUNUID; without xdist, the session's own temporary folder)."""
+    run_id = os.environ.get("PYTEST_XDIST_TESTRUNUID")
+    base = tmp_path_factory.getbasetemp()
+    folder = (base.parent / f"shared-{run_id}" if run_id else base / "shared") / name
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
 def grader_snapshot() -> Path:
     """A world-readable copy of the grader (autograder/, assignments/, data/, grading.yml) in a fresh folder, for
     tests that run grade-all from it: its fingerprints cover the grader's sources, so a re-run's "unchanged" must

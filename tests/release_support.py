@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import fcntl
 import json
-import os
 import subprocess
 import sys
 from pathlib import Path
@@ -13,7 +12,7 @@ from typing import Callable
 import jsonschema
 import pytest
 
-from tests.conftest import KIT_ROOT
+from tests.conftest import KIT_ROOT, session_folder
 
 SCHEMA = json.loads((KIT_ROOT / "autograder" / "results.schema.json").read_text())
 
@@ -21,10 +20,7 @@ SCHEMA = json.loads((KIT_ROOT / "autograder" / "results.schema.json").read_text(
 def shared_once(tmp_path_factory: pytest.TempPathFactory, name: str, build: Callable[[Path], None]) -> Path:
     """A folder made once per test session by ``build(folder)``, shared by the pytest-xdist workers (the first to
     take the lock builds it; a failure is re-raised in every test that needs it)."""
-    run_id = os.environ.get("PYTEST_XDIST_TESTRUNUID")
-    base = tmp_path_factory.getbasetemp()
-    root = (base.parent / f"shared-{run_id}" if run_id else base / "shared") / name
-    root.mkdir(parents=True, exist_ok=True)
+    root = session_folder(tmp_path_factory, name)
     with open(root / ".lock", "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
         if not (root / ".done").exists():

@@ -7,6 +7,8 @@ checks."""
 from __future__ import annotations
 
 import importlib
+import os
+import pickle
 from collections.abc import Mapping
 import pytest
 
@@ -14,7 +16,7 @@ from autograder import assignment as parts
 from autograder import config as cfg
 from autograder.config import assignment_names
 from autograder.zoo import Mutant, build_source
-from tests.conftest import judge_in_process
+from tests.conftest import judge_in_process, session_folder
 from tests.test_visible_first import assert_visible_first
 
 
@@ -33,18 +35,26 @@ def _zoo(kind: str):
             yield pytest.param(assignment, variant, id=f"{assignment}-{variant.name}")
 
 
-#: Verdicts of the mutants judged by this test worker, by (assignment, mutant): a mutant's own test and the
-#: coverage test of its assignment read the same judging.
+#: Verdicts of the mutants read or judged by this test worker, by (assignment, mutant).
 _JUDGED: dict[tuple[str, str], list] = {}
 
 
 def judged(assignment: str, mutant: Mutant, tmp_path_factory: pytest.TempPathFactory) -> list:
-    """The results of ``mutant``'s exercise's checks (hidden ones included) on it, judged once per test worker."""
+    """The results of ``mutant``'s exercise's checks (hidden ones included) on it. A mutant's own test and the
+    coverage tests of its assignment read the same judging: the first pytest-xdist worker to judge a mutant
+    leaves its results in the session's shared folder, where the others find them."""
     key = (assignment, mutant.name)
     if key not in _JUDGED:
-        folder = tmp_path_factory.mktemp(f"{assignment}-{mutant.name}")
-        (folder / f"{assignment}.py").write_text(build_source(assignment, mutant))
-        _JUDGED[key] = judge_in_process(folder, assignment, exercise=mutant.exercise)
+        shared = session_folder(tmp_path_factory, "zoo") / f"{assignment}-{mutant.name}.pickle"
+        if shared.is_file():
+            _JUDGED[key] = pickle.loads(shared.read_bytes())
+        else:
+            folder = tmp_path_factory.mktemp(f"{assignment}-{mutant.name}")
+            (folder / f"{assignment}.py").write_text(build_source(assignment, mutant))
+            _JUDGED[key] = judge_in_process(folder, assignment, exercise=mutant.exercise)
+            partial = shared.with_name(f"{shared.name}.{os.getpid()}")
+            partial.write_bytes(pickle.dumps(_JUDGED[key]))
+            partial.replace(shared)  # whole or absent for the other workers
     return _JUDGED[key]
 
 
