@@ -10,6 +10,7 @@ import importlib
 import os
 import pickle
 from collections.abc import Mapping
+
 import pytest
 
 from autograder import assignment as parts
@@ -107,9 +108,8 @@ def _catalogued(assignment: str) -> dict[str, list[str]]:
             for item in value:
                 walk(item)
 
-    for name, value in vars(module).items():
-        if not name.startswith("_"):
-            walk(value)
+    for value in vars(module).values():
+        walk(value)
     return found
 
 
