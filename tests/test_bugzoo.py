@@ -116,7 +116,9 @@ def _catalogued(assignment: str) -> dict[str, list[str]]:
 @pytest.mark.parametrize("assignment", [a for a in assignment_names() if _variants(a, "MUTANTS")])
 def test_every_catalogued_mistake_is_named_for_some_mutant(assignment, tmp_path_factory):
     """Every known mistake of the catalogue is named, end to end, when a mutant makes it: the checks' diagnosis
-    reaches it from what real student code returns, not only from its replay (tests/test_*_mistakes.py)."""
+    reaches it from what real student code returns, not only from its replay (tests/test_*_mistakes.py). A failure
+    names a mistake by its label, which the same mistake in two catalogues shares (a sequential update of the 1-D and
+    of the multi-input neuron): a label is covered when some mutant's failure shows it."""
     named = {r.failure.mistake for m in _variants(assignment, "MUTANTS")
              for r in judged(assignment, m, tmp_path_factory) if not r.passed and r.failure is not None}
     never = {label: names for label, names in _catalogued(assignment).items() if label not in named}
