@@ -15,14 +15,14 @@ A failure names the known mistake that reproduces what was seen, in the words of
 from __future__ import annotations
 
 import zlib
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Callable
 
 import numpy as np
 
 from assignments.pytorch_basics import mistakes
 from assignments.pytorch_basics import oracle
-from autograder.checking import as_array, close, closeness, expect, expect_close, f32, fail, fmt
+from autograder.checking import CheckFailure, as_array, close, closeness, expect, expect_close, f32, fail, fmt
 from autograder.mistakes import Convention, Mistake, fail_as, fail_with, recognise
 from autograder.recorded import Recorded
 from autograder.sandbox import StudentError
@@ -301,9 +301,27 @@ def _given_model_ignored(result: dict) -> Mistake | None:
     return None if result["same_model"] else mistakes.CATALOGUE["ignores_given_model"]
 
 
+def _reproduced_with_the_losses(result: dict, outcome: dict, m: int, epochs: int,
+                                close: Callable[[Any, Any], bool]) -> Mistake | None:
+    """The first known mistake whose replay gives both the returned parameters and the returned losses. The losses
+    tell apart mistakes with the same parameters: 0.5 * nn.MSELoss() moves the weights as half the learning rate
+    does, but records halved losses."""
+    try:
+        params, losses = _linear_params(result["model"], m, "the returned model"), _loss_list(result["losses"], epochs)
+    except CheckFailure:
+        return None  # judged, with its own message, by the checks of the parameters and of the losses
+    suspects = [replace(mistakes.CATALOGUE[c["name"]].filled(**(c.get("details") or {})),
+                        replay=(c["params"], c["losses"]))
+                for c in outcome["mistakes"] if "params" in c and "losses" in c]
+    return recognise((params, losses), suspects, lambda mistake: mistake.replay,
+                     lambda seen, replay: close(seen[0], replay[0]) and close(seen[1], replay[1]))
+
+
 def _expect_gradient_descent(result: dict, outcome: dict, m: int, lr: float, epochs: int, thresholds) -> None:
-    _judge(_linear_params(result["model"], m, "the returned model"), outcome, "params",
-           float32_closeness(thresholds), recognised=_given_model_ignored(result),
+    closeness32 = float32_closeness(thresholds)
+    _judge(_linear_params(result["model"], m, "the returned model"), outcome, "params", closeness32,
+           recognised=_given_model_ignored(result) or _reproduced_with_the_losses(result, outcome, m, epochs,
+                                                                                   closeness32),
            expected=f"weights and bias [w..., b] = {fmt(outcome['params'])} after {epochs} epochs of "
                     f"gradient descent (lr = {lr}) from the given initial weights",
            otherwise=FOUR_STEPS_HINT, convention=mistakes.FOUR_STEPS)
