@@ -24,7 +24,7 @@ TEST_JOBS ?= 4
 help:
 	@echo "make grade [SUBMISSION=dir] [ASSIGNMENT='name ...']   grade a submission (default: student_template/)"
 	@echo "make test                                            run the kit's own test suite"
-	@echo "make test-quick                                      the suite without the attack, class, notebook and release tests (e2e)"
+	@echo "make test-quick                                      the suite without its e2e tests (attacks, classes, notebooks, browser, release)"
 	@echo "make grade-all DIR=folder-or-zip [JOBS=2] [UNSAFE=1]  grade a whole class into results/gradebook.csv"
 	@echo "make bench                                           time and measure grading (see README, Performance)"
 	@echo "make stubs                                           regenerate student_template/ from reference/"

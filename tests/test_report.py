@@ -255,6 +255,7 @@ def stub_grading(tmp_path_factory) -> tuple[dict, subprocess.CompletedProcess, P
     return json.loads(results.read_text()), proc, report_of(proc, results)
 
 
+@pytest.mark.e2e
 def test_stub_grading_shows_one_line_per_unimplemented_function_and_the_same_points(stub_grading):
     doc, proc, _ = stub_grading
     back = from_gradescope(doc)
@@ -425,6 +426,7 @@ def fit_cubic(seed=0):
 }
 
 
+@pytest.mark.e2e
 def test_reference_report_shows_every_plot_and_is_fast(browser, tmp_path):
     doc, proc, report = grade_with_report(KIT_ROOT / "reference", tmp_path)
     assert doc["score"] == sum(t["max_score"] for t in doc["tests"])
@@ -442,6 +444,7 @@ def test_reference_report_shows_every_plot_and_is_fast(browser, tmp_path):
     assert seconds < REPORT_SECONDS_BOUND, f"the report took {seconds:.1f} s on top of grading"
 
 
+@pytest.mark.e2e
 def test_stub_report_shows_messages_instead_of_plots(browser, stub_grading):
     doc, _, report = stub_grading
     assert doc["score"] == 0
@@ -452,6 +455,7 @@ def test_stub_report_shows_messages_instead_of_plots(browser, stub_grading):
     assert facts["failed"] == len(doc["tests"])
 
 
+@pytest.mark.e2e
 def test_mixed_report_has_plots_and_messages(browser, submission, tmp_path):
     files = {}
     for name in configured():
@@ -470,6 +474,7 @@ def test_mixed_report_has_plots_and_messages(browser, submission, tmp_path):
     assert facts["failed"] > 0
 
 
+@pytest.mark.e2e
 def test_the_browser_check_catches_broken_images_and_blocked_loads(browser, tmp_path):
     """The harness itself: a broken image and a blocked network load must be seen, or the tests above prove
     nothing."""
