@@ -6,7 +6,6 @@ its start-up): a mutant by its exercise's checks, hidden ones included; an alter
 checks."""
 from __future__ import annotations
 
-import importlib
 import os
 import pickle
 from collections.abc import Mapping
@@ -23,11 +22,7 @@ from tests.test_visible_first import assert_visible_first
 
 def _variants(assignment: str, kind: str) -> list:
     """``kind`` ("MUTANTS" or "ALTERNATIVES") of the assignment's bug zoo (none when it has no zoo)."""
-    try:
-        module = importlib.import_module(f"assignments.{assignment}.bugzoo")
-    except ModuleNotFoundError:
-        return []
-    return list(getattr(module, kind))
+    return list(getattr(parts.part(assignment, "bugzoo"), kind, []))
 
 
 def _zoo(kind: str):

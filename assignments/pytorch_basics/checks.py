@@ -15,7 +15,7 @@ A failure names the known mistake that reproduces what was seen, in the words of
 from __future__ import annotations
 
 import zlib
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Any, Callable
 
 import numpy as np
@@ -310,10 +310,7 @@ def _reproduced_with_the_losses(result: dict, outcome: dict, m: int, epochs: int
         params, losses = _linear_params(result["model"], m, "the returned model"), _loss_list(result["losses"], epochs)
     except CheckFailure:
         return None  # judged, with its own message, by the checks of the parameters and of the losses
-    suspects = [replace(mistakes.CATALOGUE[c["name"]].filled(**(c.get("details") or {})),
-                        replay=(c["params"], c["losses"]))
-                for c in outcome["mistakes"] if "params" in c and "losses" in c]
-    return recognise((params, losses), suspects, lambda mistake: mistake.replay,
+    return recognise((params, losses), mistakes.candidates(outcome, "params", "losses"), lambda mistake: mistake.replay,
                      lambda seen, replay: close(seen[0], replay[0]) and close(seen[1], replay[1]))
 
 

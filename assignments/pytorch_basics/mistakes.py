@@ -210,9 +210,12 @@ CATALOGUE = catalogue(*(replace(mistake, convention=convention) for convention, 
                         for mistake in group))
 
 
-def candidates(outcome: Mapping[str, Any], key: str) -> list[Mistake]:
+def candidates(outcome: Mapping[str, Any], key: str, *more: str) -> list[Mistake]:
     """The known mistakes the oracle replayed for a check (``outcome["mistakes"]``, most likely first, each
     ``{"name": ..., "details": {...}, <what it changes>: value}``) that change ``key``: the catalogue's mistakes,
-    their words filled in with the candidate's details, each with the value it gives for ``key`` as its replay."""
-    return [replace(CATALOGUE[c["name"]].filled(**(c.get("details") or {})), replay=c[key])
-            for c in outcome["mistakes"] if key in c]
+    their words filled in with the candidate's details, each with the value it gives for ``key`` as its replay.
+    With ``more`` keys: the candidates that give all of them, each replaying the tuple of their values."""
+    keys = (key, *more)
+    return [replace(CATALOGUE[c["name"]].filled(**(c.get("details") or {})),
+                    replay=c[key] if not more else tuple(c[k] for k in keys))
+            for c in outcome["mistakes"] if all(k in c for k in keys)]
