@@ -1,6 +1,7 @@
 """Shared helpers for the kit's own tests: grade a directory with the real CLI, in a subprocess."""
 from __future__ import annotations
 
+import functools
 import json
 import os
 import subprocess
@@ -77,17 +78,25 @@ def score_by_exercise(doc: dict, assignment: str) -> dict[str, tuple[float, floa
     return {ex: (p.score, p.max_score) for ex, p in totals(from_gradescope(doc)).assignment(assignment).items()}
 
 
+@functools.cache
+def kit_config():
+    """The kit's grading.yml, read once per test process: the in-process judgings of the bug zoo and the repeated
+    gradings would otherwise spend about 0.1 s each re-reading and re-validating it."""
+    from autograder import config as cfg
+
+    return cfg.load()
+
+
 def judge_in_process(folder: Path, assignment: str, *, exercise: str | None = None,
                      hidden: bool = True, seed_salt: int = 0) -> list:
     """The CheckResults of ``assignment``'s checks (those of ``exercise`` only, if given) on ``folder``'s file, run
     in this process (:mod:`autograder.inprocess`): the checks' verdicts without a sandbox's start-up. Only for
     code we wrote (the bug zoo); the sandbox has its own end-to-end tests."""
-    from autograder import config as cfg
     from autograder import inprocess, pipeline
     from autograder.feedback import FeedbackSession
     from autograder.progress import Progress
 
-    plans = pipeline.select(cfg.load(), [assignment], with_hidden=hidden,
+    plans = pipeline.select(kit_config(), [assignment], with_hidden=hidden,
                             only=None if exercise is None else (lambda c: c.exercise == exercise))
     def workers(name: str, path: Path | None) -> inprocess.InProcessWorker:
         return inprocess.InProcessWorker(name, path, seed_salt=seed_salt)

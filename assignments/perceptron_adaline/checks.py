@@ -18,6 +18,7 @@ from typing import Any, Callable, Iterator, Mapping
 
 import numpy as np
 
+from autograder import datasets
 from autograder.checking import as_array, as_float, as_tuple, expect, fail, fmt, numerical_gradient
 from autograder.mistakes import Mistake, fail_as, fail_with, handout, recognise
 from autograder.recorded import Recorded
@@ -128,10 +129,7 @@ def _perceptron_data(seed: int, n: int, m: int, *, separable: bool = False) -> t
 
 @functools.lru_cache(maxsize=None)
 def _iris() -> tuple[np.ndarray, np.ndarray]:
-    from sklearn.datasets import load_iris  # iris ships with scikit-learn: nothing is downloaded
-
-    data = load_iris()
-    return np.asarray(data.data, dtype=np.float64), np.asarray(data.target)
+    return datasets.load_iris()  # the table scikit-learn ships, read without importing scikit-learn
 
 
 def _iris_setosa_versicolor() -> tuple[np.ndarray, np.ndarray]:
@@ -164,12 +162,9 @@ def _xor(n_per_corner: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
 
 @functools.lru_cache(maxsize=None)
 def _regression(seed: int, n_features: int = 2, n_samples: int = 1000) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """The notebook's data: make_regression with noise 10, no bias, every feature informative."""
-    from sklearn.datasets import make_regression
-
-    X, y, coef = make_regression(n_samples=n_samples, n_features=n_features, n_informative=n_features, noise=10,
-                                 bias=0, coef=True, random_state=seed)
-    return X, y, coef
+    """The notebook's data: make_regression with noise 10, no bias, every feature informative (the same draws as
+    scikit-learn's, without importing it)."""
+    return datasets.make_regression(n_samples, n_features, noise=10, seed=seed)
 
 
 def _collinear(seed: int) -> tuple[np.ndarray, np.ndarray]:

@@ -15,6 +15,7 @@ from functools import lru_cache
 
 import numpy as np
 
+from autograder import datasets
 from autograder.feedback import (Context, FeedbackProblem, Gatherer, Plot, curve, describe_final, diverged, level, number,
                                  numbers, points)
 from autograder.recorded import Recorded
@@ -41,9 +42,7 @@ CROSS = 0.03                   # half-width of a solution's "+" mark, as a fract
 
 @lru_cache(maxsize=None)
 def _iris() -> tuple[np.ndarray, np.ndarray]:
-    from sklearn.datasets import load_iris
-    iris = load_iris()
-    return iris.data.astype(np.float64), iris.target.astype(int)
+    return datasets.load_iris()
 
 
 @lru_cache(maxsize=None)
@@ -76,10 +75,7 @@ def _adaline_rows() -> tuple[np.ndarray, np.ndarray]:
 
 @lru_cache(maxsize=None)
 def _regression() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    from sklearn.datasets import make_regression
-    X, y, coef = make_regression(n_samples=1000, n_features=2, n_informative=2, noise=10, bias=0, coef=True,
-                                 random_state=REGRESSION_SEED)
-    return X, y, np.asarray(coef, dtype=np.float64)
+    return datasets.make_regression(1000, 2, noise=10, seed=REGRESSION_SEED)
 
 
 @lru_cache(maxsize=None)
