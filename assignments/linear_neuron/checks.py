@@ -206,8 +206,8 @@ def _linear_data(rng: np.random.Generator, n: int, m: int) -> tuple[np.ndarray, 
 
 def _abalone_1d() -> tuple[np.ndarray, np.ndarray]:
     """abalone: length -> rings."""
-    df = datasets.load_abalone()
-    return df["length"].to_numpy(dtype=np.float64), df["rings"].to_numpy(dtype=np.float64)
+    table = datasets.abalone_columns()
+    return table["length"], table["rings"]
 
 
 def _abalone_all() -> tuple[np.ndarray, np.ndarray, list[int]]:
@@ -222,8 +222,8 @@ def _abalone_measurements() -> np.ndarray:
 
 
 def _ladder_data() -> tuple[np.ndarray, np.ndarray]:
-    df = datasets.load_house()
-    return df[list(LADDER_FEATURES)].to_numpy(dtype=np.float64), df["price"].to_numpy(dtype=np.float64)
+    table = datasets.house_columns()
+    return datasets.matrix(table, LADDER_FEATURES), table["price"]
 
 
 def _house_split() -> tuple[np.ndarray, ...]:

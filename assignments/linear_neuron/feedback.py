@@ -41,8 +41,8 @@ def _grading() -> tuple[tuple[float, int], tuple[float, int]]:
 
 @lru_cache(maxsize=None)
 def _abalone_1d() -> tuple[np.ndarray, np.ndarray]:
-    df = datasets.load_abalone()
-    return df["length"].to_numpy(np.float64), df["rings"].to_numpy(np.float64)
+    table = datasets.abalone_columns()
+    return table["length"], table["rings"]
 
 
 @lru_cache(maxsize=None)
