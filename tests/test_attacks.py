@@ -14,6 +14,7 @@ the acceptance criteria of the issue must hold:
 """
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import json
 import os
@@ -36,7 +37,7 @@ import yaml
 from autograder import zygote
 from tests import attacks
 from tests.attacks import CANARY_TOKEN, NEIGHBOUR, VICTIM, Context
-from tests.conftest import KIT_ROOT
+from tests.conftest import KIT_ROOT, session_folder
 
 pytestmark = pytest.mark.e2e
 
@@ -306,11 +307,12 @@ def classmate():
 class Honest:
     """The honest equivalents, graded the same way in this module: the reference with ``gradient_1d`` returning
     ``(0.0, 0.0)`` (what every attack's own ``gradient_1d`` returns), the stubs, and (graded when first needed) the
-    reference with a Python-loop forward. Best score per check over the
-    runs (a second run is made before blaming an attack for a point: timing checks can flake on a busy machine)."""
+    reference with a Python-loop forward. Best score per check over the runs (a second run is made before blaming
+    an attack for a point: timing checks can flake on a busy machine). The first run of each kind is graded once
+    per test session and shared by the pytest-xdist workers; a second run is the worker's own."""
 
-    def __init__(self, kit: Path, root: Path, config: Path) -> None:
-        self.kit, self.root, self.config = kit, root, config
+    def __init__(self, kit: Path, root: Path, config: Path, shared: Path | None = None) -> None:
+        self.kit, self.root, self.config, self.shared = kit, root, config, shared
         self.best: dict[str, dict[tuple[str, str], float]] = {}
         self.totals: dict[str, float] = {}
         self.runs: dict[str, int] = {}
@@ -326,8 +328,8 @@ class Honest:
         assert kind == "stubs"
         return attacks.stub()
 
-    def run(self, kind: str) -> None:
-        n = self.runs[kind] = self.runs.get(kind, 0) + 1
+    def _grade(self, kind: str, n: int) -> dict:
+        """One honest grading: {"scores": [[assignment, check, score], ...], "total": score, "peak_kb": grader's}."""
         folder = self.root / f"honest-{kind}-{n}"
         folder.mkdir()
         (folder / f"{VICTIM}.py").write_text(self.victim_source(kind))
@@ -335,12 +337,29 @@ class Honest:
         g = grade(self.kit, folder, self.root / f"honest-{kind}-{n}.json", self.config)
         assert g.returncode == 0 and g.doc is not None, f"honest grading failed:\n{g.stdout[-2000:]}\n{g.stderr[-2000:]}"
         jsonschema.validate(g.doc, SCHEMA)
-        scores = check_scores(g.doc)
+        return {"scores": [[a, name, score] for (a, name), score in check_scores(g.doc).items()],
+                "total": g.doc["score"], "peak_kb": g.peak_kb}
+
+    def _first(self, kind: str) -> dict:
+        """The first honest grading of ``kind`` in this test session: graded by the first pytest-xdist worker that
+        needs it, read by the others from the session's shared folder (the same kit, the same limits)."""
+        if self.shared is None:
+            return self._grade(kind, 1)
+        with open(self.shared / f"{kind}.lock", "w") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            done = self.shared / f"{kind}.json"
+            if not done.exists():
+                done.write_text(json.dumps(self._grade(kind, 1)))
+            return json.loads(done.read_text())
+
+    def run(self, kind: str) -> None:
+        n = self.runs[kind] = self.runs.get(kind, 0) + 1
+        outcome = self._first(kind) if n == 1 else self._grade(kind, n)
         best = self.best.setdefault(kind, {})
-        for key, score in scores.items():
-            best[key] = max(best.get(key, 0.0), score)
-        self.totals[kind] = max(self.totals.get(kind, 0.0), g.doc["score"])
-        self.peaks_kb.append(g.peak_kb)
+        for a, name, score in outcome["scores"]:
+            best[(a, name)] = max(best.get((a, name), 0.0), score)
+        self.totals[kind] = max(self.totals.get(kind, 0.0), outcome["total"])
+        self.peaks_kb.append(outcome["peak_kb"])
 
     def gains(self, kind: str, doc: dict) -> list[str]:
         """Checks of ``doc`` that scored above the honest equivalent (after one more honest run if any did)."""
@@ -359,7 +378,7 @@ class Honest:
 
 @pytest.fixture(scope="module")
 def honest(kit, tmp_path_factory, attack_config) -> Honest:
-    h = Honest(kit[0], tmp_path_factory.mktemp("honest"), attack_config)
+    h = Honest(kit[0], tmp_path_factory.mktemp("honest"), attack_config, session_folder(tmp_path_factory, "attack-honest"))
     for kind in ("gradient_stub", "stubs"):
         h.run(kind)
     return h
