@@ -378,7 +378,8 @@ class Honest:
 
 @pytest.fixture(scope="module")
 def honest(kit, tmp_path_factory, attack_config) -> Honest:
-    h = Honest(kit[0], tmp_path_factory.mktemp("honest"), attack_config, session_folder(tmp_path_factory, "attack-honest"))
+    h = Honest(kit[0], tmp_path_factory.mktemp("honest"), attack_config,
+               shared=session_folder(tmp_path_factory, "attack-honest"))
     for kind in ("gradient_stub", "stubs"):
         h.run(kind)
     return h
