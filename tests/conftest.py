@@ -1,12 +1,14 @@
 """Shared helpers for the kit's own tests: grade a directory with the real CLI, in a subprocess."""
 from __future__ import annotations
 
+import fcntl
 import functools
 import json
 import os
 import subprocess
 import sys
 from pathlib import Path
+from typing import Callable
 
 import pytest
 
@@ -113,6 +115,25 @@ def session_folder(tmp_path_factory: pytest.TempPathFactory, name: str) -> Path:
     folder = (base.parent / f"shared-{run_id}" if run_id else base / "shared") / name
     folder.mkdir(parents=True, exist_ok=True)
     return folder
+
+
+def shared_once(tmp_path_factory: pytest.TempPathFactory, name: str, build: Callable[[Path], None]) -> Path:
+    """A folder made once per test session by ``build(folder)``, shared by the pytest-xdist workers (the first to
+    take the lock builds it; a failure is re-raised in every test that needs it)."""
+    root = session_folder(tmp_path_factory, name)
+    with open(root / ".lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not (root / ".done").exists():
+            try:
+                build(root / "out")
+            except BaseException as exc:  # noqa: BLE001 - remembered for the other workers, then re-raised
+                (root / ".failed").write_text(f"{type(exc).__name__}: {exc}")
+                raise
+            finally:
+                (root / ".done").touch()
+    if (root / ".failed").exists():
+        pytest.fail(f"building {name} failed:\n{(root / '.failed').read_text()[-4000:]}")
+    return root / "out"
 
 
 def grader_snapshot() -> Path:

@@ -2,38 +2,17 @@
 under pytest-xdist."""
 from __future__ import annotations
 
-import fcntl
 import json
 import subprocess
 import sys
 from pathlib import Path
-from typing import Callable
 
 import jsonschema
 import pytest
 
-from tests.conftest import KIT_ROOT, session_folder
+from tests.conftest import KIT_ROOT, shared_once
 
 SCHEMA = json.loads((KIT_ROOT / "autograder" / "results.schema.json").read_text())
-
-
-def shared_once(tmp_path_factory: pytest.TempPathFactory, name: str, build: Callable[[Path], None]) -> Path:
-    """A folder made once per test session by ``build(folder)``, shared by the pytest-xdist workers (the first to
-    take the lock builds it; a failure is re-raised in every test that needs it)."""
-    root = session_folder(tmp_path_factory, name)
-    with open(root / ".lock", "w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        if not (root / ".done").exists():
-            try:
-                build(root / "out")
-            except BaseException as exc:  # noqa: BLE001 - remembered for the other workers, then re-raised
-                (root / ".failed").write_text(f"{type(exc).__name__}: {exc}")
-                raise
-            finally:
-                (root / ".done").touch()
-    if (root / ".failed").exists():
-        pytest.fail(f"building {name} failed:\n{(root / '.failed').read_text()[-4000:]}")
-    return root / "out"
 
 
 TARGETS = ("student", "gradescope", "nbgrader", "otter")

@@ -14,7 +14,6 @@ the acceptance criteria of the issue must hold:
 """
 from __future__ import annotations
 
-import fcntl
 import hashlib
 import json
 import os
@@ -37,7 +36,7 @@ import yaml
 from autograder import zygote
 from tests import attacks
 from tests.attacks import CANARY_TOKEN, NEIGHBOUR, VICTIM, Context
-from tests.conftest import KIT_ROOT, session_folder
+from tests.conftest import KIT_ROOT, shared_once
 
 pytestmark = pytest.mark.e2e
 
@@ -311,8 +310,9 @@ class Honest:
     an attack for a point: timing checks can flake on a busy machine). The first run of each kind is graded once
     per test session and shared by the pytest-xdist workers; a second run is the worker's own."""
 
-    def __init__(self, kit: Path, root: Path, config: Path, shared: Path | None = None) -> None:
-        self.kit, self.root, self.config, self.shared = kit, root, config, shared
+    def __init__(self, kit: Path, root: Path, config: Path,
+                 session: pytest.TempPathFactory | None = None) -> None:
+        self.kit, self.root, self.config, self.session = kit, root, config, session
         self.best: dict[str, dict[tuple[str, str], float]] = {}
         self.totals: dict[str, float] = {}
         self.runs: dict[str, int] = {}
@@ -343,14 +343,13 @@ class Honest:
     def _first(self, kind: str) -> dict:
         """The first honest grading of ``kind`` in this test session: graded by the first pytest-xdist worker that
         needs it, read by the others from the session's shared folder (the same kit, the same limits)."""
-        if self.shared is None:
+        if self.session is None:
             return self._grade(kind, 1)
-        with open(self.shared / f"{kind}.lock", "w") as lock:
-            fcntl.flock(lock, fcntl.LOCK_EX)
-            done = self.shared / f"{kind}.json"
-            if not done.exists():
-                done.write_text(json.dumps(self._grade(kind, 1)))
-            return json.loads(done.read_text())
+        def build(out: Path) -> None:
+            out.mkdir()
+            (out / "grading.json").write_text(json.dumps(self._grade(kind, 1)))
+
+        return json.loads((shared_once(self.session, f"attack-honest-{kind}", build) / "grading.json").read_text())
 
     def run(self, kind: str) -> None:
         n = self.runs[kind] = self.runs.get(kind, 0) + 1
@@ -378,8 +377,7 @@ class Honest:
 
 @pytest.fixture(scope="module")
 def honest(kit, tmp_path_factory, attack_config) -> Honest:
-    h = Honest(kit[0], tmp_path_factory.mktemp("honest"), attack_config,
-               shared=session_folder(tmp_path_factory, "attack-honest"))
+    h = Honest(kit[0], tmp_path_factory.mktemp("honest"), attack_config, session=tmp_path_factory)
     for kind in ("gradient_stub", "stubs"):
         h.run(kind)
     return h

@@ -319,8 +319,8 @@ def test_train_test_split_indices() -> None:
 
 def test_iris_and_make_regression_without_scikit_learn_equal_scikit_learns():
     """The grader reads iris and draws make_regression's sets itself (importing scikit-learn costs about 1.2 s per
-    grading): bit for bit what scikit-learn gives, for the notebooks' seeds and the random seeds, sizes and widths
-    the checks draw (any seed below 10,000, 1 to 5 features)."""
+    grading): bit for bit what scikit-learn gives, on the checks' own seeds and others across the range of the
+    random seeds they draw (below 10,000), with 1 to 5 features and 1 to 1,000 samples."""
     from sklearn.datasets import load_iris, make_regression
 
     iris = load_iris()
