@@ -337,12 +337,7 @@ def stage(sub: Submission, staging: Path) -> Submission:
 
 def grade_one(sub: Submission, out_dir: Path, server: GradingServer, timeout: float) -> Row:
     """Grade one (staged) submission on a warm server; the row's status says how it ended."""
-    folder = out_dir / sub.student
-    _private_dir(folder)
-    results = folder / "results.json"
-    for old in (results, folder / ".fingerprint"):
-        if old.exists() or old.is_symlink():
-            old.unlink()
+    results = _fresh_results(out_dir, sub)
     start = time.monotonic()
     staged = next(iter(sub.files.values())).parent
     status = server.grade(staged, results, timeout)
@@ -352,12 +347,7 @@ def grade_one(sub: Submission, out_dir: Path, server: GradingServer, timeout: fl
 def grade_one_on_cluster(sub: Submission, out_dir: Path, runner, timeout: float) -> Row:
     """Grade one (staged) submission on a Dask cluster (:mod:`autograder.cluster`); the results.json bytes it
     sends back are written here, privately, and read exactly as a local grading's."""
-    folder = out_dir / sub.student
-    _private_dir(folder)
-    results = folder / "results.json"
-    for old in (results, folder / ".fingerprint"):
-        if old.exists() or old.is_symlink():
-            old.unlink()
+    results = _fresh_results(out_dir, sub)
     start = time.monotonic()
     answer = runner.grade(sub.files, timeout)
     if answer.get("results") is not None:
@@ -365,6 +355,18 @@ def grade_one_on_cluster(sub: Submission, out_dir: Path, runner, timeout: float)
     row = _row(sub, results, answer["status"], time.monotonic() - start)
     row.isolation, row.worker = answer.get("isolation", ""), answer.get("worker", "")
     return row
+
+
+def _fresh_results(out_dir: Path, sub: Submission) -> Path:
+    """The path of ``sub``'s results.json in its private folder of ``out_dir``, with the results and fingerprint of
+    an earlier grading removed (a grading that writes nothing must not leave the old verdict in place)."""
+    folder = out_dir / sub.student
+    _private_dir(folder)
+    results = folder / "results.json"
+    for old in (results, folder / ".fingerprint"):
+        if old.exists() or old.is_symlink():
+            old.unlink()
+    return results
 
 
 def _row(sub: Submission, results: Path, status: str, seconds: float) -> Row:

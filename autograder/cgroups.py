@@ -147,12 +147,18 @@ class Box:
         """Kill what is left and delete the group(s)."""
         self.kill_all()
         for group in self.dirs:
-            for _ in range(100):  # a killed process leaves its group when it is reaped: wait a little
-                try:
-                    group.rmdir()
-                    break
-                except FileNotFoundError:
-                    break
-                except OSError:
-                    time.sleep(0.01)
+            remove_group(group)
         self.dirs = []
+
+
+def remove_group(group: Path, seconds: float = 1.0) -> None:
+    """Delete the control group ``group`` (gone already is fine). A killed process leaves its group only when it is
+    reaped, so the kernel refuses a group that still holds one (EBUSY): retry for up to ``seconds``."""
+    for _ in range(max(1, round(seconds / 0.01))):
+        try:
+            group.rmdir()
+            return
+        except FileNotFoundError:
+            return
+        except OSError:
+            time.sleep(0.01)

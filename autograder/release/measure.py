@@ -79,15 +79,10 @@ class _LimitsGroup:
         return 0
 
     def remove(self) -> None:
+        from autograder.cgroups import remove_group
+
         for group in (self.memory, self.cpu):
-            for _ in range(200):
-                try:
-                    group.rmdir()
-                    break
-                except FileNotFoundError:
-                    break
-                except OSError:
-                    time.sleep(0.01)
+            remove_group(group, seconds=2.0)
 
 
 def _tree(root: int) -> list[int]:
