@@ -27,8 +27,9 @@ from autograder.cli import QUIET_GRADE_FLAGS, build_parser
 from autograder.limits import why_no_drop
 from autograder.recorded import RECORD_FILE, Recorded
 from autograder.release import gradescope, leakprobe, prune
-from autograder.release.common import (Release, check_functions, cut_functions, find_leaks,
-                                       implementation_problems, oracle_problems, reduced_grading, unzip)
+from autograder.release.common import (Release, ReleaseError, check_functions, cut_functions, find_leaks,
+                                       implementation_problems, oracle_problems, reduced_grading, unzip,
+                                       verify_recorded)
 from autograder.release.measure import measure
 from autograder.stubs import make_stub
 from tests.conftest import KIT_ROOT
@@ -374,6 +375,24 @@ def test_student_bundle_records_the_oracles_expected_values(dist):
         assert recorded == computed, a
         for key, value in recorded.items():
             wire.decode(value)   # data the bundle's engine reads back
+
+
+def test_a_kit_whose_expected_values_do_not_all_read_from_its_file_is_refused(tmp_path):
+    """verify_recorded, run on the student bundle and on the engine beside each nbgrader and otter notebook, refuses
+    an engine without an oracle where a declared expected value is missing from expected.json (students' visible
+    check would stop with MissingRecord), and accepts it once the file holds every value."""
+    shutil.copytree(KIT_ROOT / "autograder", tmp_path / "autograder",
+                    ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
+    demo = tmp_path / "assignments" / "demo"
+    demo.mkdir(parents=True)
+    (demo / "checks.py").write_text("from autograder.recorded import Recorded\n\n"
+                                    "EXPECTED = Recorded('demo', {'path': lambda o: o.path(), "
+                                    "'loss': lambda o: o.loss()})\n")
+    (demo / RECORD_FILE).write_text(json.dumps({"path": wire.encode([1.0, 2.0])}))
+    with pytest.raises(ReleaseError, match=r"checks.py: EXPECTED\['loss'\].*no value 'loss'"):
+        verify_recorded(tmp_path, ["demo"])
+    (demo / RECORD_FILE).write_text(json.dumps({"path": wire.encode([1.0, 2.0]), "loss": 0.5}))
+    verify_recorded(tmp_path, ["demo"])
 
 
 @pytest.mark.e2e
