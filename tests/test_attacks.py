@@ -310,8 +310,7 @@ class Honest:
     an attack for a point: timing checks can flake on a busy machine). The first run of each kind is graded once
     per test session and shared by the pytest-xdist workers; a second run is the worker's own."""
 
-    def __init__(self, kit: Path, root: Path, config: Path,
-                 session: pytest.TempPathFactory | None = None) -> None:
+    def __init__(self, kit: Path, root: Path, config: Path, session: pytest.TempPathFactory) -> None:
         self.kit, self.root, self.config, self.session = kit, root, config, session
         self.best: dict[str, dict[tuple[str, str], float]] = {}
         self.totals: dict[str, float] = {}
@@ -343,8 +342,6 @@ class Honest:
     def _first(self, kind: str) -> dict:
         """The first honest grading of ``kind`` in this test session: graded by the first pytest-xdist worker that
         needs it, read by the others from the session's shared folder (the same kit, the same limits)."""
-        if self.session is None:
-            return self._grade(kind, 1)
         def build(out: Path) -> None:
             out.mkdir()
             (out / "grading.json").write_text(json.dumps(self._grade(kind, 1)))
@@ -377,7 +374,7 @@ class Honest:
 
 @pytest.fixture(scope="module")
 def honest(kit, tmp_path_factory, attack_config) -> Honest:
-    h = Honest(kit[0], tmp_path_factory.mktemp("honest"), attack_config, session=tmp_path_factory)
+    h = Honest(kit[0], tmp_path_factory.mktemp("honest"), attack_config, tmp_path_factory)
     for kind in ("gradient_stub", "stubs"):
         h.run(kind)
     return h
